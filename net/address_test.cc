@@ -180,6 +180,20 @@ TEST(Address, SockaddrHoldsWhatParseRead) {
   EXPECT_EQ(abstract.unix_path(), "");
 }
 
+TEST(Address, ParsesIpv6ScopeAndRoundTrips) {
+  // Interface index 1 is the loopback interface on Linux; ToString may
+  // print it by name, which Parse reads back to the same index.
+  absl::StatusOr<Address> scoped = Address::Parse("[fe80::1%1]:80");
+  ASSERT_TRUE(scoped.ok()) << scoped.status();
+  EXPECT_EQ(
+      reinterpret_cast<const sockaddr_in6*>(scoped->sockaddr())->sin6_scope_id,
+      1u);
+  EXPECT_NE(*scoped, *Address::Parse("[fe80::1]:80"));
+  absl::StatusOr<Address> again = Address::Parse(scoped->ToString());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *scoped);
+}
+
 TEST(Address, IsStreamFollowsTransport) {
   EXPECT_TRUE(Address::Parse("127.0.0.1:1")->is_stream());
   EXPECT_TRUE(Address::Parse("unix:/s")->is_stream());

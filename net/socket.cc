@@ -335,6 +335,13 @@ absl::StatusOr<IoResult> Socket::Receive(const struct iovec* buffers,
   }
   if (received == 0 && is_stream()) return IoResult::Eof();
   if (from != nullptr) {
+    // The kernel leaves msg_namelen at 0 when the sender has no address (an
+    // unbound Unix datagram socket); that is an unnamed Unix address, not a
+    // malformed one.
+    if (message.msg_namelen == 0 && family_ == AF_UNIX) {
+      storage.ss_family = AF_UNIX;
+      message.msg_namelen = sizeof(sa_family_t);
+    }
     absl::StatusOr<Address> address =
         Address::FromSockaddr(reinterpret_cast<struct sockaddr*>(&storage),
                               message.msg_namelen, transport_);

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/blocking_io.h"
+#include "net/fd.h"
 #include "net/test_util.h"
 
 namespace asyncwork::net {
@@ -321,6 +322,22 @@ TEST(Socket, UnixDatagramCarries60KiBDatagramAndDetectsTruncation) {
   ExpectLargeDatagramAndTruncation(a, b);
 }
 
+TEST(Socket, RecvFromUnboundUnixSenderGivesUnnamedAddress) {
+  absl::StatusOr<std::pair<Socket, Socket>> pair =
+      Socket::CreatePair(Transport::kUnixDatagram);
+  ASSERT_TRUE(pair.ok());
+  ASSERT_TRUE(pair->first.Write("hi").ok());
+  ASSERT_TRUE(WaitReadable(pair->second.fd(), Deadline()).ok());
+  char buffer[8];
+  Address from = ParseOrDie("unixgram:/placeholder");
+  absl::StatusOr<IoResult> got =
+      pair->second.RecvFrom(absl::MakeSpan(buffer), &from);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->bytes, 2u);
+  EXPECT_EQ(from.family(), AF_UNIX);
+  EXPECT_EQ(from.ToString(), "unixgram:");
+}
+
 TEST(Socket, EmptyDatagramIsNotEof) {
   auto [a, b] = BindDatagramPair(ParseOrDie("udp://127.0.0.1:0"),
                                  ParseOrDie("udp://127.0.0.1:0"));
@@ -409,6 +426,22 @@ TEST(Socket, UnixListenRefusesPathOfLiveListener) {
   // The failed attempt removed nothing: the first listener still serves.
   absl::StatusOr<StreamPair> pair = ConnectToListener(*first);
   EXPECT_TRUE(pair.ok()) << pair.status();
+}
+
+TEST(Socket, UnixListenNeverReplacesAFileThatIsNotASocket) {
+  ScopedTempDir dir;
+  std::string path = dir.File("precious.txt");
+  {
+    absl::StatusOr<Fd> file = Fd::Adopt(
+        ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600), "open");
+    ASSERT_TRUE(file.ok()) << file.status();
+  }
+  absl::StatusOr<Socket> listener = Socket::Listen(ParseOrDie("unix:" + path));
+  ASSERT_FALSE(listener.ok());
+  EXPECT_THAT(listener.status().message(), HasSubstr("Address already in use"));
+  struct stat info;
+  ASSERT_EQ(::lstat(path.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISREG(info.st_mode));
 }
 
 TEST(Socket, UnixListenerLeavesAFileItDidNotCreate) {
