@@ -21,9 +21,7 @@ absl::Duration ReadClock(clockid_t clock) {
 
 }  // namespace
 
-absl::Duration ProcessCpuTime() {
-  return ReadClock(CLOCK_PROCESS_CPUTIME_ID);
-}
+absl::Duration ProcessCpuTime() { return ReadClock(CLOCK_PROCESS_CPUTIME_ID); }
 
 absl::Duration ThreadCpuTime() { return ReadClock(CLOCK_THREAD_CPUTIME_ID); }
 

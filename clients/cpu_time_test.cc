@@ -34,7 +34,8 @@ TEST(CpuStopwatch, ThreadClockExcludesOtherThreads) {
   CpuStopwatch mine(CpuClock::kThread);
   CpuStopwatch all(CpuClock::kProcess);
   absl::Duration burnt;
-  std::thread worker([&burnt] { burnt = BurnThreadCpu(absl::Milliseconds(60)); });
+  std::thread worker(
+      [&burnt] { burnt = BurnThreadCpu(absl::Milliseconds(60)); });
   worker.join();
   ASSERT_GE(burnt, absl::Milliseconds(60));
   // This thread only waited for the worker; the process paid for its work.

@@ -87,14 +87,15 @@ absl::Duration LatencyHistogram::ValueAtPercentile(double percentile) const {
   percentile = std::clamp(percentile, 0.0, 100.0);
   if (percentile == 100.0) return Max();
   if (percentile == 0.0) return Min();
-  double exact_rank = std::ceil(percentile / 100.0 * static_cast<double>(count_));
-  uint64_t rank = std::clamp<uint64_t>(static_cast<uint64_t>(exact_rank), 1,
-                                       count_);
+  double exact_rank =
+      std::ceil(percentile / 100.0 * static_cast<double>(count_));
+  uint64_t rank =
+      std::clamp<uint64_t>(static_cast<uint64_t>(exact_rank), 1, count_);
   // Only buckets between min and max can hold samples.
-  size_t first = BucketIndex(std::min(static_cast<uint64_t>(min_ns_),
-                                      kMaxTrackableNs));
-  size_t last = BucketIndex(std::min(static_cast<uint64_t>(max_ns_),
-                                     kMaxTrackableNs));
+  size_t first =
+      BucketIndex(std::min(static_cast<uint64_t>(min_ns_), kMaxTrackableNs));
+  size_t last =
+      BucketIndex(std::min(static_cast<uint64_t>(max_ns_), kMaxTrackableNs));
   uint64_t seen = 0;
   for (size_t i = first; i <= last; ++i) {
     seen += counts_[i];

@@ -21,7 +21,8 @@ int64_t NearestRank(const std::vector<int64_t>& sorted, double percentile) {
   return sorted[std::min(index, sorted.size() - 1)];
 }
 
-void ExpectWithinBound(absl::Duration got, int64_t exact_ns, double percentile) {
+void ExpectWithinBound(absl::Duration got, int64_t exact_ns,
+                       double percentile) {
   double error = std::abs(absl::ToDoubleNanoseconds(got) - exact_ns);
   EXPECT_LE(error, exact_ns * kBound)
       << "p" << percentile << ": got " << got << ", exact "
@@ -33,7 +34,8 @@ void ExpectWithinBound(absl::Duration got, int64_t exact_ns, double percentile) 
 std::vector<int64_t> LogUniformSamples(uint64_t seed, int n) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> exponent(
-      0.0, std::log(absl::ToDoubleNanoseconds(LatencyHistogram::kMaxTrackable)));
+      0.0,
+      std::log(absl::ToDoubleNanoseconds(LatencyHistogram::kMaxTrackable)));
   std::vector<int64_t> samples;
   for (int i = 0; i < n; ++i) {
     samples.push_back(static_cast<int64_t>(std::exp(exponent(rng))));
@@ -57,8 +59,8 @@ TEST(LatencyHistogram, UniformPercentilesWithinBound) {
   const struct {
     double percentile;
     int64_t exact_us;
-  } kCases[] = {{50, 50000}, {90, 90000}, {99, 99000}, {99.9, 99900},
-                {99.99, 99990}, {1, 1000}, {0.001, 1}};
+  } kCases[] = {{50, 50000},    {90, 90000}, {99, 99000}, {99.9, 99900},
+                {99.99, 99990}, {1, 1000},   {0.001, 1}};
   for (const auto& c : kCases) {
     ExpectWithinBound(h.ValueAtPercentile(c.percentile), c.exact_us * 1000,
                       c.percentile);

@@ -21,10 +21,8 @@ constexpr CauseNames kCauses[] = {
     {FailureCause::kBadResponse, "bad response", "bad_response"},
     {FailureCause::kConnectionRefused, "connection refused",
      "connection_refused"},
-    {FailureCause::kConnectionClosed, "connection closed",
-     "connection_closed"},
-    {FailureCause::kDeadlineExceeded, "deadline exceeded",
-     "deadline_exceeded"},
+    {FailureCause::kConnectionClosed, "connection closed", "connection_closed"},
+    {FailureCause::kDeadlineExceeded, "deadline exceeded", "deadline_exceeded"},
     {FailureCause::kIoError, "i/o error", "io_error"},
 };
 static_assert(std::size(kCauses) == kFailureCauseCount);

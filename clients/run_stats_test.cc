@@ -75,7 +75,8 @@ TEST(Failure, ToStringNamesRequestAndCause) {
   Failure bare{17, FailureCause::kConnectionClosed, ""};
   EXPECT_EQ(bare.ToString(), "request 17: connection closed");
   Failure detailed{9, FailureCause::kDeadlineExceeded, "no answer in 10s"};
-  EXPECT_EQ(detailed.ToString(), "request 9: deadline exceeded (no answer in 10s)");
+  EXPECT_EQ(detailed.ToString(),
+            "request 9: deadline exceeded (no answer in 10s)");
 }
 
 TEST(FailureCause, NamesAndKeysAreDistinct) {
