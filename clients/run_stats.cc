@@ -89,9 +89,11 @@ void RunStats::Merge(const RunStats& other) {
   for (size_t i = 0; i < kFailureCauseCount; ++i) {
     failed_by_cause_[i] += other.failed_by_cause_[i];
   }
-  for (const Failure& failure : other.failures_) {
-    if (failures_.size() >= kKeptFailures) break;
-    failures_.push_back(failure);
+  // By index over a count taken first, so that merging a RunStats into
+  // itself neither loops on what it appends nor reads a moved buffer.
+  const size_t theirs = other.failures_.size();
+  for (size_t i = 0; i < theirs && failures_.size() < kKeptFailures; ++i) {
+    failures_.push_back(other.failures_[i]);
   }
   latency_.Merge(other.latency_);
   wall_ = std::max(wall_, other.wall_);

@@ -134,6 +134,21 @@ TEST(RunStats, MergeEqualsRecordingEverything) {
   EXPECT_EQ(a.cpu_time(), absl::Milliseconds(80));
 }
 
+TEST(RunStats, MergeIntoItselfDoublesEverything) {
+  RunStats stats;
+  stats.RecordStarted(3);
+  stats.RecordCompleted(absl::Milliseconds(1));
+  stats.RecordFailed(1, FailureCause::kIoError);
+  stats.RecordFailed(2, FailureCause::kBadResponse);
+  stats.Merge(stats);
+  EXPECT_EQ(stats.started(), 6u);
+  EXPECT_EQ(stats.failed(), 4u);
+  EXPECT_EQ(stats.latency().Count(), 2u);
+  ASSERT_EQ(stats.first_failures().size(), 4u);
+  EXPECT_EQ(stats.first_failures()[2].request_id, 1u);
+  EXPECT_EQ(stats.first_failures()[3].request_id, 2u);
+}
+
 TEST(RunStats, WorkPerSecondAndCpuPerRequest) {
   RunStats stats;
   EXPECT_EQ(stats.WorkPerSecond(), 0.0);
