@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -17,6 +18,13 @@
 #include "net/check.h"
 
 namespace asyncwork::sim {
+
+// units.h explains why the flag types must stay one atomic word.
+static_assert(sizeof(LatencyFlag) == 8 &&
+              std::is_trivially_copyable_v<LatencyFlag>);
+static_assert(sizeof(BandwidthFlag) == 8 &&
+              std::is_trivially_copyable_v<BandwidthFlag>);
+
 namespace {
 
 using Uint128 = unsigned __int128;
@@ -141,13 +149,13 @@ absl::StatusOr<T> WithFlag(absl::string_view flag_name, absl::string_view value,
 
 // StoreFlag is the body of an AbslParseFlag: absl adds the flag and value to
 // `error` itself, so only the reason goes there.
-template <typename T>
-bool StoreFlag(absl::StatusOr<T> parsed, T* value, std::string* error) {
+template <typename Flag, typename T>
+bool StoreFlag(absl::StatusOr<T> parsed, Flag* flag, std::string* error) {
   if (!parsed.ok()) {
     *error = std::string(parsed.status().message());
     return false;
   }
-  *value = *std::move(parsed);
+  *flag = Flag(*std::move(parsed));
   return true;
 }
 
@@ -355,20 +363,20 @@ std::string FormatBandwidth(std::optional<Bandwidth> bandwidth) {
 
 bool AbslParseFlag(absl::string_view text, LatencyFlag* flag,
                    std::string* error) {
-  return StoreFlag(ParseLatencyReason(text), &flag->value, error);
+  return StoreFlag(ParseLatencyReason(text), flag, error);
 }
 
 std::string AbslUnparseFlag(const LatencyFlag& flag) {
-  return FormatLatency(flag.value);
+  return FormatLatency(flag.value());
 }
 
 bool AbslParseFlag(absl::string_view text, BandwidthFlag* flag,
                    std::string* error) {
-  return StoreFlag(ParseBandwidthReason(text), &flag->value, error);
+  return StoreFlag(ParseBandwidthReason(text), flag, error);
 }
 
 std::string AbslUnparseFlag(const BandwidthFlag& flag) {
-  return FormatBandwidth(flag.value);
+  return FormatBandwidth(flag.value());
 }
 
 }  // namespace asyncwork::sim

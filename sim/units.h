@@ -19,6 +19,7 @@
 //
 //   ABSL_FLAG(asyncwork::sim::LatencyFlag, latency, {}, "one-way latency");
 //   ABSL_FLAG(asyncwork::sim::BandwidthFlag, bandwidth, {}, "rate cap");
+//   absl::Duration latency = absl::GetFlag(FLAGS_latency).value();
 //
 // absl then reports a bad value as
 //   Illegal value '-3mbit' specified for flag 'bandwidth'; bandwidth must be
@@ -96,17 +97,43 @@ std::string FormatLatency(absl::Duration latency);
 std::string FormatBandwidth(std::optional<Bandwidth> bandwidth);
 
 // LatencyFlag is the absl flag type for a latency:
-//   ABSL_FLAG(asyncwork::sim::LatencyFlag, latency, {}, "one-way latency");
-//   absl::Duration latency = absl::GetFlag(FLAGS_latency).value;
-struct LatencyFlag {
-  absl::Duration value = absl::ZeroDuration();
+//   ABSL_FLAG(asyncwork::sim::LatencyFlag, latency,
+//             asyncwork::sim::LatencyFlag(absl::Milliseconds(50)),
+//             "one-way latency");
+//   absl::Duration latency = absl::GetFlag(FLAGS_latency).value();
+// It holds whole nanoseconds in eight bytes, so absl keeps it in one atomic
+// word: absl's sequence lock for larger flag types uses
+// std::atomic_thread_fence, which GCC 12 refuses under -fsanitize=thread
+// (-Werror=tsan), so a larger flag type would break the tsan build.
+class LatencyFlag {
+ public:
+  LatencyFlag() = default;
+  // LatencyFlag keeps `latency` truncated to whole nanoseconds.
+  explicit LatencyFlag(absl::Duration latency)
+      : nanos_(absl::ToInt64Nanoseconds(latency)) {}
+  absl::Duration value() const { return absl::Nanoseconds(nanos_); }
+
+ private:
+  int64_t nanos_ = 0;
 };
 
 // BandwidthFlag is the absl flag type for a rate cap; the default is no cap.
 //   ABSL_FLAG(asyncwork::sim::BandwidthFlag, bandwidth, {}, "rate cap");
-//   std::optional<Bandwidth> cap = absl::GetFlag(FLAGS_bandwidth).value;
-struct BandwidthFlag {
-  std::optional<Bandwidth> value;
+//   std::optional<Bandwidth> cap = absl::GetFlag(FLAGS_bandwidth).value();
+// Eight bytes, like LatencyFlag, for the same reason.
+class BandwidthFlag {
+ public:
+  BandwidthFlag() = default;
+  explicit BandwidthFlag(std::optional<Bandwidth> cap)
+      : bits_per_second_(cap.has_value() ? cap->bits_per_second() : 0) {}
+  std::optional<Bandwidth> value() const {
+    if (bits_per_second_ == 0) return std::nullopt;
+    return Bandwidth::BitsPerSecond(bits_per_second_);
+  }
+
+ private:
+  // 0 means no cap; a Bandwidth is never 0.
+  uint64_t bits_per_second_ = 0;
 };
 
 // AbslParseFlag and AbslUnparseFlag make the two types above absl flags. The

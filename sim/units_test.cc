@@ -235,7 +235,7 @@ TEST(LatencyFlag, ParsesAndReportsTheFlagAndValue) {
   ASSERT_NE(flag, nullptr);
   std::string error;
   ASSERT_TRUE(flag->ParseFrom("1.5ms", &error)) << error;
-  EXPECT_EQ(absl::GetFlag(FLAGS_units_test_latency).value,
+  EXPECT_EQ(absl::GetFlag(FLAGS_units_test_latency).value(),
             absl::Microseconds(1500));
   EXPECT_EQ(flag->CurrentValue(), "1.5ms");
 
@@ -244,7 +244,7 @@ TEST(LatencyFlag, ParsesAndReportsTheFlagAndValue) {
   EXPECT_THAT(error, HasSubstr("'units_test_latency'"));
   EXPECT_THAT(error, HasSubstr("must not be negative"));
   // A refused value leaves the flag as it was.
-  EXPECT_EQ(absl::GetFlag(FLAGS_units_test_latency).value,
+  EXPECT_EQ(absl::GetFlag(FLAGS_units_test_latency).value(),
             absl::Microseconds(1500));
 }
 
@@ -255,14 +255,14 @@ TEST(BandwidthFlag, ParsesAndReportsTheFlagAndValue) {
   EXPECT_EQ(flag->DefaultValue(), "unlimited");
   std::string error;
   ASSERT_TRUE(flag->ParseFrom("10mbit", &error)) << error;
-  EXPECT_EQ(absl::GetFlag(FLAGS_units_test_bandwidth).value,
+  EXPECT_EQ(absl::GetFlag(FLAGS_units_test_bandwidth).value(),
             Bandwidth::BitsPerSecond(10'000'000));
 
   EXPECT_FALSE(flag->ParseFrom("-3mbit", &error));
   EXPECT_THAT(error, HasSubstr("'-3mbit'"));
   EXPECT_THAT(error, HasSubstr("'units_test_bandwidth'"));
   EXPECT_THAT(error, HasSubstr("bandwidth must be positive"));
-  EXPECT_EQ(absl::GetFlag(FLAGS_units_test_bandwidth).value,
+  EXPECT_EQ(absl::GetFlag(FLAGS_units_test_bandwidth).value(),
             Bandwidth::BitsPerSecond(10'000'000));
 }
 
