@@ -28,8 +28,8 @@
 //    it saves up to that many bytes' worth of sending time, which later bytes
 //    may spend to leave early, but never before they are written. Over any
 //    interval T the link sends at most burst_bytes + bandwidth * T. With a
-//    burst of B bytes the bound above loosens by B / bandwidth; the default,
-//    0, keeps it exact.
+//    burst of B bytes the bound above loosens by B / bandwidth (rounded up
+//    to the nanosecond); the default, 0, keeps it exact.
 //  - Jitter. Each write is delayed by an extra amount drawn uniformly from
 //    [0, jitter] (never negative, so the bound above still holds) from a
 //    std::mt19937_64 seeded with `seed`; one seed replays one run. A

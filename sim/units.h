@@ -12,8 +12,8 @@
 //   absl::StatusOr<absl::Duration> latency = ParseLatency("latency", "50ms");
 //   absl::StatusOr<std::optional<Bandwidth>> cap =
 //       ParseBandwidth("bandwidth", "-3mbit");
-//   // cap.status().message() ==
-//   //     "--bandwidth=-3mbit: bandwidth must be positive"
+//   // cap.status().message() == "--bandwidth=-3mbit: bandwidth must be
+//   //     positive (use 'unlimited' for no cap)"
 //
 // The same parsers back the absl flag types LatencyFlag and BandwidthFlag:
 //
@@ -23,7 +23,7 @@
 //
 // absl then reports a bad value as
 //   Illegal value '-3mbit' specified for flag 'bandwidth'; bandwidth must be
-//   positive
+//   positive (use 'unlimited' for no cap)
 // so the flag and the value are named there too.
 #ifndef ASYNCWORK_SIM_UNITS_H_
 #define ASYNCWORK_SIM_UNITS_H_
