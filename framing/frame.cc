@@ -10,14 +10,6 @@
 #include "framing/protocol_error.h"
 
 namespace asyncwork::framing {
-namespace {
-
-// The first allocation is small enough for thousands of idle connections and
-// large enough that a stream of small frames never grows the buffer.
-constexpr size_t kMinCapacity = 4096;
-
-}  // namespace
-
 void EncodeFrameHeader(size_t body_size, char* dest) {
   ASYNCWORK_FRAMING_CHECK(body_size <= kMaxEncodableBodySize,
                           "frame body too large for a 32-bit length");
@@ -50,11 +42,13 @@ void FinishFrame(size_t frame_offset, std::string* out) {
                     out->data() + frame_offset);
 }
 
-FrameDecoder::FrameDecoder(size_t max_body_size)
-    : max_body_size_(max_body_size) {}
+FrameDecoder::FrameDecoder(const Options& options)
+    : max_body_size_(options.max_body_size),
+      min_capacity_(std::max<size_t>(options.min_capacity, 1)) {}
 
 FrameDecoder::FrameDecoder(FrameDecoder&& other) noexcept
     : max_body_size_(other.max_body_size_),
+      min_capacity_(other.min_capacity_),
       buffer_(std::move(other.buffer_)),
       capacity_(std::exchange(other.capacity_, 0)),
       read_(std::exchange(other.read_, 0)),
@@ -63,6 +57,7 @@ FrameDecoder::FrameDecoder(FrameDecoder&& other) noexcept
 
 FrameDecoder& FrameDecoder::operator=(FrameDecoder&& other) noexcept {
   max_body_size_ = other.max_body_size_;
+  min_capacity_ = other.min_capacity_;
   buffer_ = std::move(other.buffer_);
   capacity_ = std::exchange(other.capacity_, 0);
   read_ = std::exchange(other.read_, 0);
@@ -154,7 +149,7 @@ void FrameDecoder::MakeRoom(size_t min_bytes) {
     std::memmove(buffer_.get(), buffer_.get() + read_, live);
   } else {
     const size_t new_capacity =
-        std::max({capacity_ * 2, live + min_bytes, kMinCapacity});
+        std::max({capacity_ * 2, live + min_bytes, min_capacity_});
     std::unique_ptr<char[]> grown =
         std::make_unique_for_overwrite<char[]>(new_capacity);
     if (live > 0) std::memcpy(grown.get(), buffer_.get() + read_, live);

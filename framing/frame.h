@@ -86,8 +86,20 @@ void FinishFrame(size_t frame_offset, std::string* out);
 // not copyable; moving invalidates the views it handed out.
 class FrameDecoder {
  public:
+  struct Options {
+    // The largest body accepted; a longer length fails the decoder.
+    size_t max_body_size = kDefaultMaxBodySize;
+    // The buffer's first allocation, and the least it grows to: large
+    // enough that a stream of small frames never grows it, small enough for
+    // thousands of idle connections. Tests make it tiny to force growth and
+    // compaction.
+    size_t min_capacity = 4096;
+  };
+
   // FrameDecoder accepts bodies of up to `max_body_size` bytes.
-  explicit FrameDecoder(size_t max_body_size = kDefaultMaxBodySize);
+  explicit FrameDecoder(size_t max_body_size = kDefaultMaxBodySize)
+      : FrameDecoder(Options{.max_body_size = max_body_size}) {}
+  explicit FrameDecoder(const Options& options);
 
   FrameDecoder(FrameDecoder&& other) noexcept;
   FrameDecoder& operator=(FrameDecoder&& other) noexcept;
@@ -138,6 +150,7 @@ class FrameDecoder {
   void MakeRoom(size_t min_bytes);
 
   size_t max_body_size_;
+  size_t min_capacity_;
   std::unique_ptr<char[]> buffer_;
   size_t capacity_ = 0;
   size_t read_ = 0;   // start of the first byte Next() has not consumed
