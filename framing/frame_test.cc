@@ -52,7 +52,7 @@ std::string RandomBody(std::mt19937_64& rng) {
   } else if (pick < 98) {
     size = rng() % 5000;
   } else {
-    size = rng() % 200000;
+    size = rng() % 100000;
   }
   std::string body(size, '\0');
   for (char& c : body) c = static_cast<char>(rng());
@@ -182,7 +182,7 @@ TEST(FrameDecoder, RandomFramesSplitAnywhereDecodeToTheSameFrames) {
     std::vector<std::string> received;
     size_t pos = 0;
     while (pos < wire.size()) {
-      static constexpr size_t kChunkLimits[] = {1, 7, 4096, 100000};
+      static constexpr size_t kChunkLimits[] = {5, 300, 4096, 100000};
       const size_t limit = kChunkLimits[rng() % std::size(kChunkLimits)];
       size_t chunk = std::min<size_t>(1 + rng() % limit, wire.size() - pos);
       if (rng() % 2 == 0) {

@@ -90,14 +90,15 @@ absl::StatusOr<RequestView> ParseRequest(absl::string_view body) {
     return status;
   }
   const MessageHeader header = DecodeMessageHeader(body.data());
-  RequestView request;
-  request.id = header.id;
-  request.op = header.op;
-  request.arg = header.arg;
-  request.data = body.substr(kMessageHeaderSize);
-  request.flags = header.flags_or_status;
-  request.reserved = header.reserved;
-  return request;
+  // Built in one expression: filling a default-constructed view field by
+  // field and then copying it made the copy wait on those partial stores,
+  // which cost more than half of decoding and parsing a 64-byte request.
+  return RequestView{.id = header.id,
+                     .op = header.op,
+                     .arg = header.arg,
+                     .data = body.substr(kMessageHeaderSize),
+                     .flags = header.flags_or_status,
+                     .reserved = header.reserved};
 }
 
 absl::StatusOr<ResponseView> ParseResponse(absl::string_view body) {
@@ -116,13 +117,12 @@ absl::StatusOr<ResponseView> ParseResponse(absl::string_view body) {
         ProtocolError::kMalformedResponse,
         absl::StrCat("reserved bytes are ", header.reserved, ", not 0"));
   }
-  ResponseView response;
-  response.id = header.id;
-  response.op = header.op;
-  response.status = static_cast<ResponseStatus>(header.flags_or_status);
-  response.arg = header.arg;
-  response.result = body.substr(kMessageHeaderSize);
-  return response;
+  return ResponseView{
+      .id = header.id,
+      .op = header.op,
+      .status = static_cast<ResponseStatus>(header.flags_or_status),
+      .arg = header.arg,
+      .result = body.substr(kMessageHeaderSize)};
 }
 
 void AppendRequestFrame(const RequestView& request, std::string* out) {
