@@ -25,9 +25,9 @@
 //
 // The handler receives the ready bits masked by the current interest, plus
 // kError and kHangup, which are always reported (see poller.h for how
-// backends differ on hang-ups). A handler may stop, re-arm or destroy any
-// watch except its own: to destroy its own, hand the owner to
-// EventLoop::DeleteLater. An IoWatch is not movable; hold it by value in its
+// backends differ on hang-ups). A handler may stop or re-arm any watch,
+// its own included, and destroy any watch but its own: to destroy its own,
+// hand the owner to EventLoop::DeleteLater. An IoWatch is not movable; hold it by value in its
 // owner or in a unique_ptr. The EventLoop must outlive it. Every method is
 // loop thread only (see event_loop.h); the constructor may run on any
 // thread.

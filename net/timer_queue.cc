@@ -13,7 +13,6 @@ TimerId TimerQueue::Add(absl::Time deadline, absl::Duration interval,
   s.callback = std::move(callback);
   s.deadline = deadline;
   s.interval = std::max(interval, absl::ZeroDuration());
-  s.sequence = next_sequence_++;
   s.pending = true;
   ++pending_count_;
   Push(slot);
@@ -41,8 +40,8 @@ size_t TimerQueue::RunDue(absl::Time now) {
   // Collect the due batch first, so timers added by the callbacks below wait
   // for the next RunDue even when their deadline has already passed.
   due_.clear();
-  while (!heap_.empty() && slots_[heap_[0]].deadline <= now) {
-    due_.push_back(heap_[0]);
+  while (!heap_.empty() && heap_[0].deadline <= now) {
+    due_.push_back(heap_[0].slot);
     EraseAt(0);
   }
   size_t ran = 0;
@@ -68,7 +67,6 @@ size_t TimerQueue::RunDue(absl::Time now) {
     s.callback = std::move(callback);
     s.deadline += s.interval;
     if (s.deadline <= now) s.deadline = now + s.interval;
-    s.sequence = next_sequence_++;
     Push(slot);
   }
   due_.clear();
@@ -93,62 +91,54 @@ void TimerQueue::Clear() {
 }
 
 absl::Time TimerQueue::NextDeadline() const {
-  return heap_.empty() ? absl::InfiniteFuture() : slots_[heap_[0]].deadline;
+  return heap_.empty() ? absl::InfiniteFuture() : heap_[0].deadline;
 }
 
-bool TimerQueue::Before(uint32_t a, uint32_t b) const {
-  const Slot& x = slots_[a];
-  const Slot& y = slots_[b];
-  if (x.deadline != y.deadline) return x.deadline < y.deadline;
-  return x.sequence < y.sequence;
-}
-
-void TimerQueue::Place(uint32_t index, uint32_t slot) {
-  heap_[index] = slot;
-  slots_[slot].heap_index = index;
+void TimerQueue::Place(uint32_t index, const HeapEntry& entry) {
+  heap_[index] = entry;
+  slots_[entry.slot].heap_index = index;
 }
 
 void TimerQueue::Push(uint32_t slot) {
-  heap_.push_back(slot);
+  heap_.push_back({slots_[slot].deadline, next_sequence_++, slot});
   uint32_t index = static_cast<uint32_t>(heap_.size() - 1);
   slots_[slot].heap_index = index;
   SiftUp(index);
 }
 
 void TimerQueue::EraseAt(uint32_t index) {
-  uint32_t removed = heap_[index];
-  uint32_t last = heap_.back();
+  slots_[heap_[index].slot].heap_index = kNotInHeap;
+  HeapEntry last = heap_.back();
   heap_.pop_back();
-  slots_[removed].heap_index = kNotInHeap;
   if (index == heap_.size()) return;
   Place(index, last);
   SiftUp(index);
-  SiftDown(slots_[last].heap_index);
+  SiftDown(slots_[last.slot].heap_index);
 }
 
 void TimerQueue::SiftUp(uint32_t index) {
-  uint32_t slot = heap_[index];
+  HeapEntry entry = heap_[index];
   while (index > 0) {
     uint32_t parent = (index - 1) / 2;
-    if (!Before(slot, heap_[parent])) break;
+    if (!Before(entry, heap_[parent])) break;
     Place(index, heap_[parent]);
     index = parent;
   }
-  Place(index, slot);
+  Place(index, entry);
 }
 
 void TimerQueue::SiftDown(uint32_t index) {
-  uint32_t slot = heap_[index];
+  HeapEntry entry = heap_[index];
   const size_t n = heap_.size();
   while (true) {
     size_t child = 2 * static_cast<size_t>(index) + 1;
     if (child >= n) break;
     if (child + 1 < n && Before(heap_[child + 1], heap_[child])) ++child;
-    if (!Before(heap_[child], slot)) break;
+    if (!Before(heap_[child], entry)) break;
     Place(index, heap_[child]);
     index = static_cast<uint32_t>(child);
   }
-  Place(index, slot);
+  Place(index, entry);
 }
 
 uint32_t TimerQueue::Allocate() {

@@ -93,24 +93,34 @@ class TimerQueue {
     absl::AnyInvocable<void()> callback;
     absl::Time deadline;
     absl::Duration interval;
-    uint64_t sequence = 0;     // tie-break: equal deadlines fire in Add order
-    uint32_t generation = 1;   // bumped on release; 0 is never used
+    uint32_t generation = 1;  // bumped on release; 0 is never used
     uint32_t heap_index = kNotInHeap;
-    bool pending = false;      // armed, due or repeating, and not cancelled
+    bool pending = false;     // armed, due or repeating, and not cancelled
   };
 
-  bool Before(uint32_t a, uint32_t b) const;
+  // The heap holds its sort keys inline, so sifting compares neighbouring
+  // entries instead of chasing slot indices through memory.
+  struct HeapEntry {
+    absl::Time deadline;
+    uint64_t sequence;  // tie-break: equal deadlines fire in Add order
+    uint32_t slot;
+  };
+
+  static bool Before(const HeapEntry& a, const HeapEntry& b) {
+    if (a.deadline != b.deadline) return a.deadline < b.deadline;
+    return a.sequence < b.sequence;
+  }
   void Push(uint32_t slot);
   void EraseAt(uint32_t index);  // removes heap_[index]
   void SiftUp(uint32_t index);
   void SiftDown(uint32_t index);
-  void Place(uint32_t index, uint32_t slot);
+  void Place(uint32_t index, const HeapEntry& entry);
   uint32_t Allocate();
   void Release(uint32_t slot);
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
-  std::vector<uint32_t> heap_;  // slot indices, a binary min-heap
+  std::vector<HeapEntry> heap_;  // a binary min-heap
   std::vector<uint32_t> due_;   // the batch RunDue is working through
   size_t pending_count_ = 0;
   bool running_due_ = false;
