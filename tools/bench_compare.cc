@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "tools/cli.h"
 #include "tools/bench_compare_lib.h"
 
 ABSL_FLAG(double, threshold, 5,
@@ -31,6 +32,11 @@ int main(int argc, char** argv) {
       "usage: bench_compare [--threshold=5] [--alpha=0.05] "
       "[--metrics=a,b] base.json new.json");
   const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (absl::Status s = asyncwork::tools::RunFromInvocationDirectory();
+      !s.ok()) {
+    std::cerr << "bench_compare: " << s.message() << "\n";
+    return asyncwork::tools::kExitUsage;
+  }
   if (args.size() != 3) {
     std::cerr << "bench_compare: expected two files, base.json and new.json\n"
               << "usage: bench_compare [--threshold=5] [--alpha=0.05] "

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "tools/bench_compare_lib.h"
 #include "tools/benchmark_results.h"
+#include "tools/test_util.h"
 
 namespace asyncwork::tools {
 namespace {
@@ -259,9 +260,7 @@ TEST(ValidateOptions, RejectsOutOfRangeValues) {
 }
 
 std::string TempFile(absl::string_view name, absl::string_view contents) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path =
-      absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
+  const std::string path = TestTempPath(name);
   std::ofstream(path) << contents;
   return path;
 }

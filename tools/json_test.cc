@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/test_util.h"
 
 namespace asyncwork::tools {
 namespace {
@@ -191,13 +192,8 @@ TEST(ParseJson, RejectsEveryMalformedFormWithItsPosition) {
   }
 }
 
-std::string TempPath(absl::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
-}
-
 TEST(ReadJsonFile, NamesTheFileAndPositionInErrors) {
-  const std::string path = TempPath("bad.json");
+  const std::string path = TestTempPath("bad.json");
   {
     std::ofstream out(path);
     out << "{\n  \"benchmarks\": [\n    {\"name\": \"x\",}\n  ]\n}\n";
@@ -209,12 +205,12 @@ TEST(ReadJsonFile, NamesTheFileAndPositionInErrors) {
 }
 
 TEST(ReadJsonFile, ReportsMissingFileAndDirectory) {
-  const std::string path = TempPath("does-not-exist.json");
+  const std::string path = TestTempPath("does-not-exist.json");
   absl::StatusOr<JsonValue> v = ReadJsonFile(path);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(v.status().message()), HasSubstr(path));
-  absl::StatusOr<JsonValue> dir = ReadJsonFile(TempPath(""));
+  absl::StatusOr<JsonValue> dir = ReadJsonFile(TestTempPath(""));
   ASSERT_FALSE(dir.ok());
   EXPECT_THAT(std::string(dir.status().message()), HasSubstr("directory"));
 }
