@@ -96,6 +96,14 @@ size_t Utf8SequenceLength(absl::string_view s) {
   return 0;
 }
 
+// Value builds the parse result in place. Returning a temporary JsonValue
+// instead makes GCC 12 with -fsanitize=address warn that the variant's
+// inactive std::string may be used uninitialized (a false positive).
+template <typename T>
+absl::StatusOr<JsonValue> Value(T&& value) {
+  return absl::StatusOr<JsonValue>(absl::in_place, std::forward<T>(value));
+}
+
 // Parser is one pass over one document. Every Parse* function starts at the
 // first byte of its production and leaves pos_ just past it.
 class Parser {
@@ -158,31 +166,33 @@ class Parser {
       case '"': {
         absl::StatusOr<std::string> s = ParseString();
         if (!s.ok()) return s.status();
-        return JsonValue(*std::move(s));
+        return Value(*std::move(s));
       }
       case 't':
-        if (ConsumeWord("true")) return JsonValue(true);
+        if (ConsumeWord("true")) return Value(true);
         break;
       case 'f':
-        if (ConsumeWord("false")) return JsonValue(false);
+        if (ConsumeWord("false")) return Value(false);
         break;
       case 'n':
-        if (ConsumeWord("null")) return JsonValue();
+        if (ConsumeWord("null")) {
+          return absl::StatusOr<JsonValue>(absl::in_place);
+        }
         break;
       // Google Benchmark's spellings of non-finite counters.
       case 'N':
         if (ConsumeWord("NaN")) {
-          return JsonValue(std::numeric_limits<double>::quiet_NaN());
+          return Value(std::numeric_limits<double>::quiet_NaN());
         }
         break;
       case 'I':
         if (ConsumeWord("Infinity")) {
-          return JsonValue(std::numeric_limits<double>::infinity());
+          return Value(std::numeric_limits<double>::infinity());
         }
         break;
       default:
         if (ConsumeWord("-Infinity")) {
-          return JsonValue(-std::numeric_limits<double>::infinity());
+          return Value(-std::numeric_limits<double>::infinity());
         }
         if (Peek() == '-' || absl::ascii_isdigit(Peek())) return ParseNumber();
         break;
@@ -212,7 +222,7 @@ class Parser {
     SkipWhiteSpace();
     if (Peek() == '}') {
       ++pos_;
-      return JsonValue(std::move(members));
+      return Value(std::move(members));
     }
     while (true) {
       SkipWhiteSpace();
@@ -240,7 +250,7 @@ class Parser {
       members.emplace_back(*std::move(key), *std::move(value));
       absl::StatusOr<bool> more = ConsumeSeparator('}', "object");
       if (!more.ok()) return more.status();
-      if (!*more) return JsonValue(std::move(members));
+      if (!*more) return Value(std::move(members));
     }
   }
 
@@ -251,7 +261,7 @@ class Parser {
     SkipWhiteSpace();
     if (Peek() == ']') {
       ++pos_;
-      return JsonValue(std::move(elements));
+      return Value(std::move(elements));
     }
     while (true) {
       SkipWhiteSpace();
@@ -260,7 +270,7 @@ class Parser {
       elements.push_back(*std::move(value));
       absl::StatusOr<bool> more = ConsumeSeparator(']', "array");
       if (!more.ok()) return more.status();
-      if (!*more) return JsonValue(std::move(elements));
+      if (!*more) return Value(std::move(elements));
     }
   }
 
@@ -445,7 +455,7 @@ class Parser {
     } else if (result.ec != std::errc() || result.ptr != last) {
       return ErrorAt(start, "malformed number");
     }
-    return JsonValue(value);
+    return Value(value);
   }
 
   absl::string_view text_;
