@@ -37,7 +37,7 @@ class CheckFailure {
 
 // Voidify lets the macro below be an expression of type void in both arms.
 struct Voidify {
-  void operator&(CheckFailure&) {}
+  void operator&(const CheckFailure&) {}
 };
 
 }  // namespace asyncwork::internal

@@ -21,5 +21,10 @@ TEST(CheckDeathTest, FailingConditionAbortsWithMessage) {
                "check failed: value == 4: value was 3");
 }
 
+TEST(CheckDeathTest, FailingConditionWithoutMessageAborts) {
+  int value = 3;
+  EXPECT_DEATH(ASYNCWORK_CHECK(value == 4), "check failed: value == 4");
+}
+
 }  // namespace
 }  // namespace asyncwork

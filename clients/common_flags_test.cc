@@ -1,0 +1,153 @@
+#include "clients/common_flags.h"
+
+#include <functional>
+#include <limits>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace asyncwork::clients {
+namespace {
+
+TEST(ClientOptions, DefaultsAreValid) {
+  EXPECT_TRUE(ValidateClientOptions(ClientOptions()).ok());
+}
+
+TEST(ClientOptions, FlagDefaultsMatchTheStruct) {
+  absl::FlagSaver saver;
+  ClientOptions read = ReadClientFlags();
+  ClientOptions defaults;
+  EXPECT_EQ(read.server, defaults.server);
+  EXPECT_EQ(read.requests, defaults.requests);
+  EXPECT_EQ(read.in_flight, defaults.in_flight);
+  EXPECT_EQ(read.op, defaults.op);
+  EXPECT_EQ(read.deadline, defaults.deadline);
+  EXPECT_EQ(read.rate, defaults.rate);
+}
+
+TEST(ClientOptions, EachBadValueIsRefusedNamingFlagAndValue) {
+  const struct {
+    std::function<void(ClientOptions&)> spoil;
+    const char* expected;
+  } kCases[] = {
+      {[](ClientOptions& o) { o.requests = 0; }, "--requests=0: "},
+      {[](ClientOptions& o) { o.duration = absl::Seconds(-1); },
+       "--duration=-1s: "},
+      {[](ClientOptions& o) { o.in_flight = 0; }, "--in_flight=0: "},
+      {[](ClientOptions& o) { o.connections = -3; }, "--connections=-3: "},
+      {[](ClientOptions& o) { o.op = "ECHO"; }, "--op=ECHO: "},
+      {[](ClientOptions& o) { o.size = ClientOptions::kMaxSize + 1; },
+       "--size=16777201: "},
+      {[](ClientOptions& o) { o.arg = int64_t{1} << 32; },
+       "--arg=4294967296: "},
+      {[](ClientOptions& o) { o.latency = absl::Milliseconds(-2); },
+       "--latency=-2ms: "},
+      {[](ClientOptions& o) { o.deadline = absl::ZeroDuration(); },
+       "--deadline=0: "},
+      {[](ClientOptions& o) { o.deadline = absl::InfiniteDuration(); },
+       "--deadline=inf: "},
+      {[](ClientOptions& o) { o.rate = -5; }, "--rate=-5: "},
+      {[](ClientOptions& o) {
+         o.rate = std::numeric_limits<double>::infinity();
+       },
+       "--rate=inf: "},
+  };
+  for (const auto& c : kCases) {
+    ClientOptions options;
+    c.spoil(options);
+    absl::Status status = ValidateClientOptions(options);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.expected;
+    EXPECT_TRUE(absl::StartsWith(status.message(), c.expected))
+        << status.message();
+  }
+}
+
+TEST(ClientOptions, ReportsEveryBadValueAtOnce) {
+  ClientOptions options;
+  options.in_flight = 0;
+  options.op = "fold";
+  absl::Status status = ValidateClientOptions(options);
+  EXPECT_TRUE(absl::StrContains(status.message(), "--in_flight=0"));
+  EXPECT_TRUE(absl::StrContains(status.message(), "; --op=fold"));
+}
+
+TEST(ClientOptions, DurationReplacesTheRequestCount) {
+  ClientOptions options;
+  options.requests = 0;
+  options.duration = absl::Seconds(5);
+  EXPECT_TRUE(ValidateClientOptions(options).ok());
+}
+
+TEST(ClientOptions, EdgesOfEachRangeAreAccepted) {
+  ClientOptions options;
+  options.size = ClientOptions::kMaxSize;
+  options.arg = std::numeric_limits<uint32_t>::max();
+  options.in_flight = ClientOptions::kMaxInFlight;
+  options.connections = ClientOptions::kMaxConnections;
+  options.rate = 0.5;
+  options.op = "sleep";
+  EXPECT_TRUE(ValidateClientOptions(options).ok());
+  options.size = 0;
+  options.arg = 0;
+  options.in_flight = 1;
+  options.connections = 1;
+  EXPECT_TRUE(ValidateClientOptions(options).ok());
+}
+
+TEST(ValidateOp, AcceptsTheFourOperations) {
+  for (const char* op : {"echo", "reverse", "hash", "sleep"}) {
+    EXPECT_TRUE(ValidateOp(op).ok()) << op;
+  }
+  EXPECT_FALSE(ValidateOp("").ok());
+  EXPECT_FALSE(ValidateOp("echo ").ok());
+}
+
+TEST(ClientOptionsFromFlags, ReadsEveryFlag) {
+  absl::FlagSaver saver;
+  absl::SetFlag(&FLAGS_server, "127.0.0.1:9000");
+  absl::SetFlag(&FLAGS_requests, 77);
+  absl::SetFlag(&FLAGS_duration, absl::Seconds(3));
+  absl::SetFlag(&FLAGS_in_flight, 5);
+  absl::SetFlag(&FLAGS_connections, 2);
+  absl::SetFlag(&FLAGS_op, "hash");
+  absl::SetFlag(&FLAGS_size, 1024);
+  absl::SetFlag(&FLAGS_arg, 9);
+  absl::SetFlag(&FLAGS_latency, absl::Milliseconds(5));
+  absl::SetFlag(&FLAGS_bandwidth, "10mbit");
+  absl::SetFlag(&FLAGS_seed, uint64_t{42});
+  absl::SetFlag(&FLAGS_json, true);
+  absl::SetFlag(&FLAGS_deadline, absl::Seconds(2));
+  absl::SetFlag(&FLAGS_rate, 250.0);
+  absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->server, "127.0.0.1:9000");
+  EXPECT_EQ(options->requests, 77);
+  EXPECT_EQ(options->duration, absl::Seconds(3));
+  EXPECT_EQ(options->in_flight, 5);
+  EXPECT_EQ(options->connections, 2);
+  EXPECT_EQ(options->op, "hash");
+  EXPECT_EQ(options->size, 1024);
+  EXPECT_EQ(options->arg, 9);
+  EXPECT_EQ(options->latency, absl::Milliseconds(5));
+  EXPECT_EQ(options->bandwidth, "10mbit");
+  EXPECT_EQ(options->seed, 42u);
+  EXPECT_TRUE(options->json);
+  EXPECT_EQ(options->deadline, absl::Seconds(2));
+  EXPECT_EQ(options->rate, 250.0);
+}
+
+TEST(ClientOptionsFromFlags, RefusesABadFlag) {
+  absl::FlagSaver saver;
+  absl::SetFlag(&FLAGS_connections, 0);
+  absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags();
+  ASSERT_FALSE(options.ok());
+  EXPECT_TRUE(absl::StrContains(options.status().message(), "--connections=0"));
+}
+
+}  // namespace
+}  // namespace asyncwork::clients
