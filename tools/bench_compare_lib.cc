@@ -262,6 +262,7 @@ std::string FormatComparison(const Comparison& comparison,
       "metric", "base", "new", "change", "p-value", "reps", "verdict"};
   std::vector<size_t> widths(header.size());
   bool few_repetitions = false;
+  int rows = 0;
   for (size_t i = 0; i < header.size(); ++i) widths[i] = header[i].size();
   for (const BenchmarkComparison& b : comparison.benchmarks) {
     for (const MetricComparison& m : b.metrics) {
@@ -271,6 +272,7 @@ std::string FormatComparison(const Comparison& comparison,
       }
       few_repetitions |= std::min(m.base_count, m.next_count) <
                          kAdvisedRepetitions;
+      ++rows;
     }
   }
   std::string out = absl::StrFormat(
@@ -302,9 +304,10 @@ std::string FormatComparison(const Comparison& comparison,
   }
   absl::StrAppendFormat(
       &out,
-      "\n%d benchmarks compared: %d regressed, %d improved, %d same, %d "
-      "noisy/too few repetitions; %d added, %d removed.\n",
-      comparison.benchmarks.size(), comparison.Count(Verdict::kRegressed),
+      "\n%d benchmarks compared, %d metrics: %d regressed, %d improved, %d "
+      "same, %d noisy/too few repetitions; %d benchmarks added, %d "
+      "removed.\n",
+      comparison.benchmarks.size(), rows, comparison.Count(Verdict::kRegressed),
       comparison.Count(Verdict::kImproved), comparison.Count(Verdict::kSame),
       comparison.Count(Verdict::kTooFewRepetitions), comparison.added.size(),
       comparison.removed.size());

@@ -73,8 +73,8 @@ absl::StatusOr<Comparison> CompareFiles(absl::string_view next,
 TEST(RunBenchCompare, IdenticalFilesDoNotRegress) {
   const Outcome o = Compare(kBase, kBase);
   EXPECT_EQ(o.exit_code, kExitNoRegression) << o.out << o.err;
-  EXPECT_THAT(o.out, HasSubstr("3 benchmarks compared: 0 regressed, 0 "
-                               "improved, 18 same"));
+  EXPECT_THAT(o.out, HasSubstr("3 benchmarks compared, 18 metrics: 0 "
+                               "regressed, 0 improved, 18 same"));
   EXPECT_THAT(o.out, HasSubstr("RESULT: no significant regression"));
   EXPECT_EQ(o.err, "");
 }
