@@ -1,7 +1,6 @@
 #include "tools/json.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <string>
 

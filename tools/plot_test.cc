@@ -1,6 +1,5 @@
 #include "tools/plot_lib.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
