@@ -217,8 +217,9 @@ class Dispatcher {
   // --- Handlers. The loop calls them on the loop thread; a subclass may
   // also call them. Each may call any operation below, Close included.
 
-  // HandleRead (handle_read): a connected or datagram socket is readable,
-  // or the peer hung up while Readable() was true. Typically calls Recv.
+  // HandleRead (handle_read): a connected or datagram socket is readable
+  // (a hang-up counts, so Recv then finds the end of stream). Typically
+  // calls Recv.
   // Default: logs an unhandled-event warning.
   virtual void HandleRead();
 
@@ -243,8 +244,8 @@ class Dispatcher {
   virtual void HandleAccepted(Socket socket, const Address& peer);
 
   // HandleClose (handle_close): the peer closed the connection: Recv read
-  // end of stream, Send found the peer gone, or the socket hung up while
-  // Readable() was false. Default: Close().
+  // end of stream, or the socket hung up while Readable() was false.
+  // Default: Close().
   virtual void HandleClose();
 
   // HandleError (handle_error): something failed: the status of a failed
@@ -304,13 +305,15 @@ class Dispatcher {
 
   // Send (send) writes what the kernel takes of `data` and returns how many
   // bytes that was; 0 means it would block. An error (EPIPE, ECONNRESET,
-  // ...) is returned; pass it to HandleError to close.
+  // ...) is returned; pass it to HandleError to close. (asyncore turned
+  // those errors into handle_close and lost the reason.)
   absl::StatusOr<size_t> Send(absl::string_view data);
 
   // Recv (recv) reads up to `buffer.size()` bytes. A result with `eof` set
   // means the peer closed the stream: HandleClose has run already (so the
   // dispatcher is usually closed by the time Recv returns), as in asyncore;
-  // `would_block` means nothing was there. Either way `bytes` is 0.
+  // `would_block` means nothing was there. Either way `bytes` is 0. Errors
+  // are returned, as for Send.
   absl::StatusOr<IoResult> Recv(absl::Span<char> buffer);
 
   // RecvUrgent reads urgent (TCP out-of-band) data, for HandleExpt;

@@ -101,6 +101,7 @@ class Probe : public Dispatcher {
   void HandleError(const absl::Status& error) override {
     Note("error");
     last_error = error;
+    if (on_error) return on_error();
     Close();
   }
   void HandleExpt() override {
@@ -138,7 +139,8 @@ class Probe : public Dispatcher {
   // the loop on every iteration.
   bool writable = false;
   mutable int asked = 0;  // calls of Readable() and Writable()
-  std::function<void()> on_read, on_write, on_connect, on_close, on_expt;
+  std::function<void()> on_read, on_write, on_connect, on_close, on_error,
+      on_expt;
   std::function<void(Socket)> on_accepted;
   bool* destroyed = nullptr;
 
@@ -451,6 +453,35 @@ TEST_P(DispatcherTest, HandlerMayHandItsOwnerToDeleteLater) {
   theirs.Close();
   LoopUntilEmpty();
   EXPECT_TRUE(destroyed);
+}
+
+TEST_P(DispatcherTest, HandlerMayReopenItsOwnDispatcher) {
+  absl::StatusOr<Socket> listening = Socket::Listen(ParseOrDie("127.0.0.1:0"));
+  ASSERT_TRUE(listening.ok()) << listening.status();
+  Probe server(map_.get());
+  Socket accepted;
+  server.on_accepted = [&](Socket socket) {
+    accepted = std::move(socket);
+    server.Close();
+  };
+  ASSERT_TRUE(server.Set(*std::move(listening)).ok());
+  absl::StatusOr<Address> address = server.socket().LocalAddress();
+  ASSERT_TRUE(address.ok()) << address.status();
+
+  // The first connect is refused; HandleError replaces the socket (and so
+  // the watch whose handler is running) and connects again.
+  Probe client(map_.get());
+  client.on_error = [&] {
+    ASSERT_TRUE(client.CreateSocket(AF_INET, Transport::kTcp).ok());
+    ASSERT_TRUE(client.Connect(*address).ok());
+  };
+  client.on_connect = [&] { client.Close(); };
+  ASSERT_TRUE(client.CreateSocket(AF_INET, Transport::kTcp).ok());
+  ASSERT_TRUE(client.Connect(RefusingTcpAddress()).ok());
+  LoopUntilEmpty();
+  EXPECT_EQ(client.Count("error"), 1);
+  EXPECT_EQ(client.Count("connect"), 1);
+  EXPECT_TRUE(accepted.valid());
 }
 
 TEST_P(DispatcherTest, SetRecognisesListeningAndConnectedSockets) {
