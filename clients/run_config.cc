@@ -31,6 +31,10 @@ absl::Status ValidateRunConfig(const RunConfig& config) {
   if (config.in_flight < 1) return Bad("in_flight", "must be at least 1");
   if (config.connections < 1) return Bad("connections", "must be at least 1");
   if (config.max_threads < 1) return Bad("max_threads", "must be at least 1");
+  if (int64_t{config.in_flight} * config.connections > kMaxWaiting) {
+    return Bad("in_flight", absl::StrCat("times connections must be at most ",
+                                         kMaxWaiting));
+  }
   if (config.size > kMaxRequestSize) {
     return Bad("size", absl::StrCat(config.size, " is above ", kMaxRequestSize));
   }

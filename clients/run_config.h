@@ -75,9 +75,13 @@ struct RunConfig {
 // 16-byte header.
 inline constexpr size_t kMaxRequestSize = (size_t{16} << 20) - 16;
 
+// kMaxWaiting bounds in_flight * connections, the most requests any
+// strategy keeps waiting at once.
+inline constexpr int64_t kMaxWaiting = 1000000;
+
 // ValidateRunConfig returns InvalidArgument naming the first field that no
 // strategy can run with (an unset or datagram server address, zero requests
-// without a duration, a window below 1, a non-positive deadline, a request
+// without a duration, a window below 1 or above kMaxWaiting, a non-positive deadline, a request
 // above kMaxRequestSize, an invalid rate or link).
 absl::Status ValidateRunConfig(const RunConfig& config);
 

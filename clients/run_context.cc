@@ -28,6 +28,13 @@ void RunContext::ShowProgress(absl::Time now) {
   if (config_.progress != nullptr) config_.progress->Update(stats_, now);
 }
 
+void RunContext::RunLoop(net::EventLoop* loop) {
+  net::TimerId progress = loop->RunEvery(ProgressLine::kDefaultInterval,
+                                         [this] { ShowProgress(absl::Now()); });
+  loop->Run();
+  loop->Cancel(progress);
+}
+
 RunStats RunContext::Finish() {
   ASYNCWORK_CHECK(stats_.Balanced())
       << "started " << stats_.started() << ", completed "

@@ -58,6 +58,10 @@ class RunContext {
   // itself to a few redraws a second).
   void ShowProgress(absl::Time now);
 
+  // RunLoop runs `loop` (the reactor strategies' loop, on this thread) until
+  // its Stop is called, redrawing the progress line as it goes.
+  void RunLoop(net::EventLoop* loop);
+
   // AddCpu adds CPU time spent on other threads (worker threads' own
   // clocks) to the run's total.
   void AddCpu(absl::Duration cpu) { other_cpu_ += cpu; }

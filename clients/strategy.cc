@@ -5,6 +5,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "clients/blocking_client.h"
+#include "clients/callback_client.h"
+#include "clients/coroutine_client.h"
 #include "clients/polling_client.h"
 #include "clients/threaded_client.h"
 
@@ -56,12 +58,13 @@ absl::StatusOr<RunStats> RunStrategy(StrategyKind kind,
     case StrategyKind::kPolling:
       return RunPolling(config);
     case StrategyKind::kCallback:
+      return RunCallback(config);
     case StrategyKind::kPipelined:
+      return RunPipelined(config);
     case StrategyKind::kCoroutine:
-      break;
+      return RunCoroutine(config);
   }
-  return absl::UnimplementedError(
-      absl::StrCat(StrategyKindName(kind), ": not built yet"));
+  return absl::InvalidArgumentError("unknown strategy");
 }
 
 }  // namespace asyncwork::clients

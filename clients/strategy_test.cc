@@ -194,8 +194,7 @@ TEST_P(StrategyTest, RefusesAnInvalidConfig) {
 
 INSTANTIATE_TEST_SUITE_P(
     Built, StrategyTest,
-    ::testing::Values(StrategyKind::kBlocking, StrategyKind::kThreaded,
-                      StrategyKind::kPolling),
+    ::testing::ValuesIn(AllStrategyKinds()),
     [](const ::testing::TestParamInfo<StrategyKind>& info) {
       return std::string(StrategyKindName(info.param));
     });

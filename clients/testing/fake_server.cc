@@ -63,6 +63,11 @@ void FakeServer::AcceptLoop() {
         net::AcceptBlocking(listener_, absl::Now() + kPollSlice);
     if (!connection.ok()) continue;
     accepted_.fetch_add(1);
+    // Answers go out one write each; Nagle would hold the second of two
+    // pipelined answers for the client's delayed ACK.
+    if (address_.transport() == net::Transport::kTcp) {
+      (void)connection->SetNoDelay(true);
+    }
     // Each connection draws its closes from its own seed, so a run repeats
     // whichever thread gets scheduled first.
     uint64_t seed = options_.seed * 1000003 + connection_number++;
