@@ -35,7 +35,8 @@ FramedConnection::FramedConnection(EventLoop* loop, Socket socket,
       deferred_(loop, [this] { OnDeferred(); }),
       decoder_(framing::FrameDecoder::Options{
           .max_body_size = options.max_body_size}) {
-  ASYNCWORK_CHECK(socket_.valid()) << "FramedConnection needs an open socket";
+  ASYNCWORK_CHECK(socket_.valid() && socket_.is_stream())
+      << "FramedConnection needs an open stream socket";
   ASYNCWORK_CHECK(options_.low_water_mark <= options_.high_water_mark)
       << "low_water_mark " << options_.low_water_mark
       << " above high_water_mark " << options_.high_water_mark;
@@ -91,8 +92,9 @@ void FramedConnection::AfterAppend(size_t frames) {
     ApplyInterest();
   }
   // No write now: everything appended in this iteration goes out in one
-  // writev before the loop waits again.
-  deferred_.Schedule();
+  // writev at its end. While the kernel's buffer is full, the writable
+  // event flushes instead; trying earlier would only meet EAGAIN.
+  if (!waiting_writable_) deferred_.Schedule();
 }
 
 void FramedConnection::ShutdownWrite() {

@@ -202,7 +202,9 @@ class FramedConnection {
   EventLoop* loop() const { return loop_; }
   const Options& options() const { return options_; }
 
-  // Statistics for tests and benchmarks.
+  // Statistics for tests and benchmarks: frames delivered to on_frame,
+  // frames queued for sending (including any a Close dropped), bytes moved,
+  // and read and write syscalls made (would-block ones included).
   uint64_t frames_received() const { return frames_received_; }
   uint64_t frames_sent() const { return frames_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
