@@ -57,6 +57,11 @@ absl::Status FramedConnection::Start() {
   if (closed_) {
     return absl::FailedPreconditionError("FramedConnection closed before Start");
   }
+  if (options_.tcp_no_delay && socket_.transport() == Transport::kTcp) {
+    if (absl::Status no_delay = socket_.SetNoDelay(true); !no_delay.ok()) {
+      return no_delay;
+    }
+  }
   started_ = true;
   if (absl::Status watched = watch_.Watch(Interest()); !watched.ok()) {
     started_ = false;

@@ -111,6 +111,9 @@ class FramedConnection {
     // positive. Checked lazily: activity only records a time, and the one
     // timer re-arms itself at the next possible deadline when it fires.
     absl::Duration idle_timeout = absl::InfiniteDuration();
+    // On a TCP socket, Start sets TCP_NODELAY: writes are already batched
+    // per iteration, so Nagle's algorithm would only add latency.
+    bool tcp_no_delay = true;
   };
 
   struct Callbacks {
@@ -146,9 +149,10 @@ class FramedConnection {
   FramedConnection(const FramedConnection&) = delete;
   FramedConnection& operator=(const FramedConnection&) = delete;
 
-  // Start begins reading and arms the idle timer. A failure to register the
-  // socket with the poller is returned (on_close is not called; the owner
-  // may Close or destroy). Call once. Loop thread.
+  // Start sets TCP_NODELAY (see Options), begins reading and arms the idle
+  // timer. A failure (setsockopt, registering with the poller) is returned
+  // and on_close is not called; the owner may Close or destroy. Call once.
+  // Loop thread.
   absl::Status Start();
 
   // SendFrame appends a frame (header and `body`) to the output; it is

@@ -1,5 +1,7 @@
 #include "net/framed_connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -326,6 +328,11 @@ TEST(FramedConnection, SlowReaderMakesSenderQueueThenDrainWithNothingLost) {
   EXPECT_GE(resumes, 1);
   EXPECT_LE(max_output, options.high_water_mark + kBody + 4);
   EXPECT_FALSE(h.connection->reading_paused());
+  // Drained, the connection no longer watches for writability: a
+  // level-triggered writable watch left on would end this wait at once.
+  absl::Time before_wait = absl::Now();
+  ASSERT_TRUE(h.loop->RunOnce(absl::Milliseconds(30)).ok());
+  EXPECT_GE(absl::Now() - before_wait, absl::Milliseconds(29));
   EXPECT_EQ(h.connection->frames_received(), kFrames);
   EXPECT_EQ(h.closes, 0);
 }
@@ -450,6 +457,12 @@ TEST(FramedConnection, PeerResetClosesWithErrorNamingTheSyscall) {
   ASSERT_TRUE(pair.ok()) << pair.status();
   Harness h(std::move(pair->server), std::move(pair->client));
   h.Start();
+  int no_delay = 0;
+  socklen_t length = sizeof(no_delay);
+  ASSERT_EQ(::getsockopt(h.connection->socket().fd(), IPPROTO_TCP, TCP_NODELAY,
+                         &no_delay, &length),
+            0);
+  EXPECT_NE(no_delay, 0);
   h.peer->Write(Frame("before the reset"));
   ASSERT_TRUE(h.RunUntil([&] { return !h.frames.empty(); }));
   // SO_LINGER with a zero timeout makes close send a RST.
