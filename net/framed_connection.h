@@ -155,9 +155,11 @@ class FramedConnection {
   // Loop thread.
   absl::Status Start();
 
-  // SendFrame appends a frame (header and `body`) to the output; it is
-  // written before the loop next waits. Ignored once Close, CloseAfterFlush
-  // or ShutdownWrite has been called. Loop thread.
+  // SendFrame appends a frame (header and `body`) to the output. It is
+  // written, with everything else appended in this iteration, at the end of
+  // the iteration; or, while the kernel's buffer is full, when the socket
+  // becomes writable. Ignored once Close, CloseAfterFlush or ShutdownWrite
+  // has been called. A body over 4 GiB - 1 aborts. Loop thread.
   void SendFrame(absl::string_view body);
 
   // AppendToOutput lets `append` append whole frames straight to the output
@@ -267,13 +269,13 @@ class FramedConnection {
 
   bool started_ = false;
   bool closed_ = false;
-  bool read_eof_ = false;             // the peer's end of stream was read
-  bool shutdown_requested_ = false;   // ShutdownWrite called
-  bool write_shut_ = false;           // shutdown(SHUT_WR) done
+  bool read_eof_ = false;            // the peer's end of stream was read
+  bool shutdown_requested_ = false;  // ShutdownWrite called
+  bool write_shut_ = false;          // shutdown(SHUT_WR) done
   bool close_after_flush_ = false;
   bool paused_by_owner_ = false;
-  bool paused_by_output_ = false;     // above the high-water mark
-  bool waiting_writable_ = false;     // output left that the kernel refused
+  bool paused_by_output_ = false;  // above the high-water mark
+  bool waiting_writable_ = false;  // output left that the kernel refused
 
   TimerId idle_timer_;
   absl::Time last_activity_;
