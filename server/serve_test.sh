@@ -47,7 +47,7 @@ assert sock.recv(1) == b"", "connection not closed after the drain"
 print("ok", flush=True)
 PY
 
-for kind in blocking threading forking pool; do
+for kind in blocking threading forking pool epoll; do
   "$serve" --kind="$kind" --listen=127.0.0.1:0 >"$work/out" 2>"$work/err" &
   pid=$!
   pids+=("$pid")
