@@ -81,27 +81,40 @@ class LoopThread {
   std::thread thread_;
 };
 
-// Connection serves PROTOCOL.md's requests on one FramedConnection.
-class Connection {
+// Connection is one FramedConnection and its handler: it keeps the books
+// the handler should not have to (answers owed, idleness, half-close and
+// drain) and is the handler's AsyncStreamRequest.
+class Connection : public AsyncStreamRequest {
  public:
   Connection(LoopThread* owner, uint64_t id, net::Socket socket,
              net::Address peer);
-  ~Connection();
+  ~Connection() override;
 
   absl::Status Start();
-  // Deliver sends an owed answer (a SLEEP's, or a HASH's from a worker).
-  void Deliver(std::string frame);
+  // Deliver sends an owed answer (from SendAt's timer, or a worker).
+  void Deliver(std::string frames);
   // Drain: the server is stopping; close once nothing is owed.
   void Drain();
-  void Close(const absl::Status& reason) { connection_.Close(reason); }
+
+  // AsyncStreamRequest:
+  const net::Address& peer() const override { return peer_; }
+  net::EventLoop* loop() const override { return loop_; }
+  void AppendToOutput(absl::FunctionRef<void(std::string*)> append) override {
+    connection_.AppendToOutput(append);
+  }
+  void SendAt(absl::Time when, std::string frames) override;
+  void Offload(absl::AnyInvocable<std::string()> work) override;
+  bool has_workers() const override {
+    return owner_->server().hash_pool() != nullptr;
+  }
+  void Close(const absl::Status& reason) override {
+    connection_.Close(reason);
+  }
 
  private:
   void OnFrame(absl::string_view body);
   void OnReadEof();
   void OnClose(const absl::Status& reason);
-  void ScheduleSleep(const framing::RequestView& request,
-                     const framing::Outcome& outcome);
-  void ScheduleHash(const framing::RequestView& request);
   // Owe and Paid count answers in progress; Paid sends nothing itself.
   void Owe();
   void Paid();
@@ -117,12 +130,13 @@ class Connection {
   const uint64_t id_;
   const net::Address peer_;
   const EpollServerOptions& options_;
+  std::unique_ptr<AsyncStreamHandler> handler_;
   int owed_ = 0;
   bool read_eof_ = false;
   bool draining_ = false;
   bool paused_ = false;
-  uint64_t next_sleep_ = 0;
-  absl::flat_hash_map<uint64_t, net::TimerId> sleeps_;
+  uint64_t next_timer_ = 0;
+  absl::flat_hash_map<uint64_t, net::TimerId> send_timers_;
   net::TimerId idle_timer_;
   absl::Time idle_since_;
   uint64_t delivered_bytes_ = 0;  // bytes of the frames handed to OnFrame
@@ -138,6 +152,7 @@ Connection::Connection(LoopThread* owner, uint64_t id, net::Socket socket,
       id_(id),
       peer_(std::move(peer)),
       options_(owner->server().options()),
+      handler_(owner->server().factory()()),
       idle_since_(owner->loop()->Now()),
       connection_(
           owner->loop(), std::move(socket),
@@ -155,74 +170,50 @@ Connection::~Connection() { CancelTimers(); }
 
 absl::Status Connection::Start() {
   absl::Status started = connection_.Start();
-  if (started.ok()) ArmIdleTimer();
-  return started;
+  if (!started.ok()) return started;
+  ArmIdleTimer();
+  handler_->Setup(*this);
+  return absl::OkStatus();
 }
 
 void Connection::OnFrame(absl::string_view body) {
   delivered_bytes_ += framing::kFrameHeaderSize + body.size();
   idle_since_ = loop_->Now();
-  absl::StatusOr<framing::RequestView> request = framing::ParseRequest(body);
-  if (!request.ok()) {
-    connection_.Close(request.status());
-    return;
-  }
-  if (request->op == framing::Op::kHash &&
-      owner_->server().hash_pool() != nullptr) {
-    ScheduleHash(*request);
-    return;
-  }
-  framing::Outcome outcome = framing::Perform(*request);
-  if (outcome.delay() > absl::ZeroDuration()) {
-    ScheduleSleep(*request, outcome);
-    return;
-  }
-  connection_.AppendToOutput([&](std::string* out) {
-    framing::AppendResponseFrame(framing::ResponseFor(*request, outcome), out);
-  });
+  handler_->HandleFrame(*this, body);
 }
 
-void Connection::ScheduleSleep(const framing::RequestView& request,
-                               const framing::Outcome& outcome) {
-  // The answer borrows the request's bytes, which live only during
-  // OnFrame: encode it now and hold the frame, not the request. The clock
-  // is read now, not the loop's cached time, so the answer is never early.
-  std::string frame;
-  framing::AppendResponseFrame(framing::ResponseFor(request, outcome), &frame);
-  uint64_t key = next_sleep_++;
+void Connection::SendAt(absl::Time when, std::string frames) {
+  uint64_t key = next_timer_++;
   Owe();
-  sleeps_[key] = loop_->RunAt(
-      outcome.NotBefore(absl::Now()),
-      [this, key, frame = std::move(frame)]() mutable {
-        sleeps_.erase(key);
-        Deliver(std::move(frame));
+  send_timers_[key] =
+      loop_->RunAt(when, [this, key, frames = std::move(frames)]() mutable {
+        send_timers_.erase(key);
+        Deliver(std::move(frames));
       });
 }
 
-void Connection::ScheduleHash(const framing::RequestView& request) {
+void Connection::Offload(absl::AnyInvocable<std::string()> work) {
+  ThreadPoolPolicy* pool = owner_->server().hash_pool();
+  if (pool == nullptr) {
+    std::string frames = work();
+    connection_.AppendToOutput([&](std::string* out) { out->append(frames); });
+    return;
+  }
   Owe();
   LoopThread* owner = owner_;
   uint64_t id = id_;
-  framing::RequestView header = request;
-  header.data = {};
-  owner_->server().hash_pool()->Process(
-      [owner, id, header, data = std::string(request.data)] {
-        framing::RequestView work = header;
-        work.data = data;
-        framing::Outcome outcome = framing::Perform(work);
-        std::string frame;
-        framing::AppendResponseFrame(framing::ResponseFor(work, outcome),
-                                     &frame);
-        owner->loop()->Post(
-            [owner, id, frame = std::move(frame)]() mutable {
-              owner->Deliver(id, std::move(frame));
-            });
+  // The answer finds its way back by id: the connection may be gone by then.
+  pool->Process(
+      [owner, id, work = std::move(work)]() mutable {
+        owner->loop()->Post([owner, id, frames = work()]() mutable {
+          owner->Deliver(id, std::move(frames));
+        });
       },
       {});
 }
 
-void Connection::Deliver(std::string frame) {
-  connection_.AppendToOutput([&](std::string* out) { out->append(frame); });
+void Connection::Deliver(std::string frames) {
+  connection_.AppendToOutput([&](std::string* out) { out->append(frames); });
   Paid();
 }
 
@@ -293,8 +284,8 @@ void Connection::OnIdleTimer() {
 }
 
 void Connection::CancelTimers() {
-  for (auto& [key, timer] : sleeps_) loop_->Cancel(timer);
-  sleeps_.clear();
+  for (auto& [key, timer] : send_timers_) loop_->Cancel(timer);
+  send_timers_.clear();
   if (idle_timer_.valid()) loop_->Cancel(idle_timer_);
   idle_timer_ = net::TimerId();
 }
@@ -305,6 +296,7 @@ void Connection::OnClose(const absl::Status& reason) {
                                  " closed: ", reason.message()));
   }
   CancelTimers();
+  handler_->Finish(*this, reason);
   owner_->Forget(id_);
 }
 
@@ -427,6 +419,14 @@ void Acceptor::OnReadable() {
 
 namespace {
 
+// EncodedAnswer performs `request` and returns its answer's frame.
+std::string EncodedAnswer(const framing::RequestView& request,
+                          const framing::Outcome& outcome) {
+  std::string frame;
+  framing::AppendResponseFrame(framing::ResponseFor(request, outcome), &frame);
+  return frame;
+}
+
 absl::Status CheckOptions(const EpollServerOptions& options) {
   if (options.threads < 1 || options.hash_workers < 1 ||
       options.max_connections < 1 || options.max_owed_per_connection < 1 ||
@@ -445,16 +445,58 @@ absl::Status CheckOptions(const EpollServerOptions& options) {
 
 }  // namespace
 
+void WorkAsyncHandler::HandleFrame(AsyncStreamRequest& request,
+                                   absl::string_view body) {
+  absl::StatusOr<framing::RequestView> work = framing::ParseRequest(body);
+  if (!work.ok()) {
+    request.Close(work.status());
+    return;
+  }
+  if (work->op == framing::Op::kHash && request.has_workers()) {
+    // The body is gone once this returns: the job owns a copy of the data.
+    framing::RequestView header = *work;
+    header.data = {};
+    request.Offload([header, data = std::string(work->data)] {
+      framing::RequestView copy = header;
+      copy.data = data;
+      return EncodedAnswer(copy, framing::Perform(copy));
+    });
+    return;
+  }
+  framing::Outcome outcome = framing::Perform(*work);
+  if (outcome.delay() > absl::ZeroDuration()) {
+    // The answer borrows the body: encode it now and hold the frame. The
+    // clock is read now, not the loop's cached time, so it is never early.
+    request.SendAt(outcome.NotBefore(absl::Now()),
+                   EncodedAnswer(*work, outcome));
+    return;
+  }
+  request.AppendToOutput([&](std::string* out) {
+    framing::AppendResponseFrame(framing::ResponseFor(*work, outcome), out);
+  });
+}
+
+std::unique_ptr<AsyncStreamHandler> MakeWorkAsyncHandler() {
+  return std::make_unique<WorkAsyncHandler>();
+}
+
 EpollServer::EpollServer(net::Address address,
-                         const EpollServerOptions& options)
-    : address_(std::move(address)), options_(options) {}
+                         const EpollServerOptions& options,
+                         AsyncStreamHandlerFactory factory)
+    : address_(std::move(address)),
+      options_(options),
+      factory_(std::move(factory)) {}
 
 EpollServer::~EpollServer() {
   if (started_) (void)Stop(absl::ZeroDuration());
 }
 
 absl::StatusOr<std::unique_ptr<EpollServer>> EpollServer::Start(
-    const net::Address& listen, const EpollServerOptions& options) {
+    const net::Address& listen, const EpollServerOptions& options,
+    AsyncStreamHandlerFactory factory) {
+  if (!factory) {
+    return absl::InvalidArgumentError("the epoll server needs a handler factory");
+  }
   absl::Status valid = CheckOptions(options);
   if (!valid.ok()) return valid;
   if (!listen.is_stream()) {
@@ -466,7 +508,8 @@ absl::StatusOr<std::unique_ptr<EpollServer>> EpollServer::Start(
   if (!listener.ok()) return listener.status();
   absl::StatusOr<net::Address> bound = listener->LocalAddress();
   if (!bound.ok()) return bound.status();
-  std::unique_ptr<EpollServer> server(new EpollServer(*bound, options));
+  std::unique_ptr<EpollServer> server(
+      new EpollServer(*bound, options, std::move(factory)));
   if (options.hash_on_workers) {
     server->hash_pool_ = std::make_unique<ThreadPoolPolicy>(
         ThreadPoolPolicy::Options{.pool_size = options.hash_workers});

@@ -14,8 +14,13 @@
 //   ... clients use (*server)->address() ...
 //   absl::Status stopped = (*server)->Stop(absl::Seconds(10));
 //
-// Nothing blocks a loop: SLEEP's answer is encoded at once and sent by a
-// loop timer at its time, so later requests on the same connection are
+// The handler model is socketserver's, made event-driven: a factory makes
+// one AsyncStreamHandler per connection; Setup runs when the connection
+// starts, HandleFrame for each frame, Finish when it ends. The handler must
+// never block the loop; instead it answers now (AppendToOutput), later
+// (SendAt), or from a worker thread (Offload). WorkAsyncHandler, the
+// default, serves PROTOCOL.md: SLEEP's answer is encoded at once and sent by
+// a loop timer at its time, so later requests on the same connection are
 // answered first (PROTOCOL.md allows answers out of order); HASH runs on the
 // loop, or with hash_on_workers on a pool of hash_workers threads, whose
 // answers come back to the connection's loop. A connection with
@@ -44,15 +49,82 @@
 #include <mutex>
 #include <vector>
 
+#include <functional>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "framing/frame.h"
 #include "net/address.h"
+#include "net/event_loop.h"
 #include "net/poller.h"
 #include "net/socket.h"
 
 namespace asyncwork::server {
+
+// AsyncStreamRequest is one connection of the epoll server, as its handler
+// sees it. Every method is for the connection's loop thread.
+class AsyncStreamRequest {
+ public:
+  virtual ~AsyncStreamRequest() = default;
+
+  virtual const net::Address& peer() const = 0;
+  virtual net::EventLoop* loop() const = 0;
+
+  // AppendToOutput lets `append` append whole frames to the output, sent
+  // before the loop next waits. Ignored once the connection is closing.
+  virtual void AppendToOutput(absl::FunctionRef<void(std::string*)> append) = 0;
+
+  // SendAt sends `frames` (whole frames) at `when`, from a loop timer. The
+  // connection owes an answer until then: it does not count as idle, and a
+  // half-closed or draining connection stays open for it.
+  virtual void SendAt(absl::Time when, std::string frames) = 0;
+
+  // Offload runs `work` on the server's worker pool and sends the frames it
+  // returns from the loop; owed like SendAt. Without a pool (has_workers()
+  // false) it runs `work` now, on the loop.
+  virtual void Offload(absl::AnyInvocable<std::string()> work) = 0;
+  virtual bool has_workers() const = 0;
+
+  // Close ends the connection now; a reason other than OK is logged.
+  virtual void Close(const absl::Status& reason) = 0;
+};
+
+// AsyncStreamHandler serves one connection of the epoll server. It must
+// never block: its callbacks run on the loop serving many connections.
+class AsyncStreamHandler {
+ public:
+  virtual ~AsyncStreamHandler() = default;
+  // Setup runs when the connection starts.
+  virtual void Setup(AsyncStreamRequest& request) {}
+  // HandleFrame runs for each frame; `body` is valid during the call only.
+  virtual void HandleFrame(AsyncStreamRequest& request,
+                           absl::string_view body) = 0;
+  // Finish runs once when the connection has ended, OK for an orderly end
+  // or the reason (already logged). Output is no longer possible.
+  virtual void Finish(AsyncStreamRequest& request, const absl::Status& reason) {
+  }
+};
+
+// AsyncStreamHandlerFactory makes one handler per connection; it is called
+// on the loops' threads, possibly at once, so it must be thread-safe.
+using AsyncStreamHandlerFactory =
+    std::function<std::unique_ptr<AsyncStreamHandler>()>;
+
+// WorkAsyncHandler serves PROTOCOL.md's work requests without blocking (see
+// the top of this file). A body shorter than the message header closes the
+// connection with kShortBody.
+class WorkAsyncHandler : public AsyncStreamHandler {
+ public:
+  void HandleFrame(AsyncStreamRequest& request,
+                   absl::string_view body) override;
+};
+
+std::unique_ptr<AsyncStreamHandler> MakeWorkAsyncHandler();
 
 struct EpollServerOptions {
   // threads: event loops, each on a thread of its own (at least 1).
@@ -92,10 +164,12 @@ class ThreadPoolPolicy;
 class EpollServer {
  public:
   // Start binds `listen` (tcp or unix), starts the loops and returns once
-  // connections are accepted. Errors: InvalidArgument for a datagram
-  // address or bad options; the socket calls' errors.
+  // connections are accepted; `factory` makes each connection's handler.
+  // Errors: InvalidArgument for a datagram address or bad options; the
+  // socket calls' errors.
   static absl::StatusOr<std::unique_ptr<EpollServer>> Start(
-      const net::Address& listen, const EpollServerOptions& options);
+      const net::Address& listen, const EpollServerOptions& options,
+      AsyncStreamHandlerFactory factory = MakeWorkAsyncHandler);
 
   // ~EpollServer stops at once (Stop with no drain time) if Stop was not
   // called.
@@ -122,6 +196,7 @@ class EpollServer {
   void ConnectionClosed();
 
   const EpollServerOptions& options() const { return options_; }
+  const AsyncStreamHandlerFactory& factory() const { return factory_; }
   // hash_pool is null unless hash_on_workers.
   ThreadPoolPolicy* hash_pool() const { return hash_pool_.get(); }
   // loop returns loop `index`, for the acceptor to deal connections out.
@@ -129,13 +204,15 @@ class EpollServer {
   size_t loop_count() const { return loops_.size(); }
 
  private:
-  EpollServer(net::Address address, const EpollServerOptions& options);
+  EpollServer(net::Address address, const EpollServerOptions& options,
+              AsyncStreamHandlerFactory factory);
 
   // RunOnEach runs `task` on every loop's thread and waits for all.
   void RunOnEach(const std::function<void(internal::LoopThread&)>& task);
 
   net::Address address_;
   const EpollServerOptions options_;
+  const AsyncStreamHandlerFactory factory_;
   std::atomic<size_t> open_{0};
   std::mutex mutex_;
   std::condition_variable all_closed_;

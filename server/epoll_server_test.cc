@@ -3,11 +3,13 @@
 
 #include <poll.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "framing/frame.h"
 #include "framing/work_message.h"
 #include "gtest/gtest.h"
 #include "server/test_client.h"
@@ -144,6 +146,56 @@ TEST(EpollServer, StopSendsWhatIsOwedAndClosesTheRest) {
   EXPECT_TRUE(owed.ExpectClosed().ok());
   EXPECT_TRUE(idle.ExpectClosed().ok());
   EXPECT_EQ(server->connections(), 0u);
+}
+
+// Twice echoes each frame: once now, once 50 ms later, and records its
+// Setup and Finish in counters the test reads.
+class Twice : public AsyncStreamHandler {
+ public:
+  explicit Twice(std::atomic<int>* calls) : calls_(calls) {}
+  void Setup(AsyncStreamRequest& request) override { ++calls_[0]; }
+  void HandleFrame(AsyncStreamRequest& request,
+                   absl::string_view body) override {
+    ++calls_[1];
+    std::string frame;
+    framing::AppendFrame(body, &frame);
+    request.AppendToOutput([&](std::string* out) { out->append(frame); });
+    request.SendAt(absl::Now() + absl::Milliseconds(50), frame);
+  }
+  void Finish(AsyncStreamRequest& request,
+              const absl::Status& reason) override {
+    if (reason.ok()) ++calls_[2];
+  }
+
+ private:
+  std::atomic<int>* calls_;
+};
+
+TEST(EpollServer, RunsAnyAsyncHandlerWithSetupHandleFrameFinish) {
+  std::atomic<int> calls[3] = {0, 0, 0};  // Setup, HandleFrame, Finish(OK)
+  absl::StatusOr<std::unique_ptr<EpollServer>> server = EpollServer::Start(
+      *net::Address::Parse("127.0.0.1:0"), {},
+      [&calls] { return std::make_unique<Twice>(calls); });
+  ASSERT_TRUE(server.ok()) << server.status();
+  TestClient client = *TestClient::Connect((*server)->address());
+  std::string wire;
+  framing::AppendFrame("one", &wire);
+  framing::AppendFrame("two", &wire);
+  ASSERT_TRUE(client.SendBytes(wire).ok());
+  ASSERT_TRUE(client.ShutdownWrite().ok());
+  std::vector<std::string> bodies;
+  while (true) {
+    absl::StatusOr<std::optional<std::string>> body = client.ReceiveBody();
+    ASSERT_TRUE(body.ok()) << body.status();
+    if (!body->has_value()) break;
+    bodies.push_back(**body);
+  }
+  // Both answers to each frame, the later ones sent before the close.
+  EXPECT_EQ(bodies, (std::vector<std::string>{"one", "two", "one", "two"}));
+  EXPECT_TRUE((*server)->Stop(testing::kGenerous).ok());
+  EXPECT_EQ(calls[0].load(), 1);
+  EXPECT_EQ(calls[1].load(), 2);
+  EXPECT_EQ(calls[2].load(), 1);
 }
 
 TEST(EpollServer, RefusesADatagramAddressAndBadOptions) {
