@@ -7,6 +7,11 @@
 // connections, the replies already owed are sent (for at most
 // --drain_timeout), then it exits 0. A bad flag is an error naming the flag
 // and its value, and exit status 2.
+//
+// The stop signals are blocked in every thread and taken by sigwait, so the
+// children of --kind=forking inherit them blocked: a SIGTERM sent to a child
+// alone is held, and children end when the parent drains (through the
+// shutdown signal's eventfds) or when their connection does.
 #include <pthread.h>
 #include <signal.h>
 
