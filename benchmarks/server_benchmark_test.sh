@@ -10,10 +10,10 @@ for kind in blocking threading forking pool epoll; do
     { echo "no ping-pong rate for $kind" >&2; exit 1; }
 done
 for kind in threading forking pool epoll; do
-  grep -Eq "^BM_Pipelined/$kind/64/16/.*items_per_second=[0-9.]+[kM]?/s" <<<"$out" ||
+  grep -Eq "^BM_Pipelined/$kind/connections:64/depth:16/loops:1/.*items_per_second=[0-9.]+[kM]?/s" <<<"$out" ||
     { echo "no pipelined rate for $kind" >&2; exit 1; }
 done
-grep -Eq "^BM_Pipelined/epoll/64/16/.*server_cpu_us=" <<<"$out" ||
+grep -Eq "^BM_Pipelined/epoll/connections:64/depth:16/loops:2/.*server_cpu_us=" <<<"$out" ||
   { echo "no server CPU per request for epoll" >&2; exit 1; }
 grep -Eq "^BM_ManyConnections/epoll/200/.*server_bytes_per_conn=.*requests_per_second=|^BM_ManyConnections/epoll/200/.*p99_us=" <<<"$out" ||
   { echo "no many-connections figures" >&2; exit 1; }
