@@ -150,7 +150,7 @@ class PollingRun {
 
 absl::StatusOr<RunStats> RunPolling(const RunConfig& config) {
   absl::StatusOr<std::unique_ptr<RunContext>> started =
-      RunContext::Start(config, /*loop=*/nullptr);
+      RunContext::Start(config, RunContext::kBlocking);
   if (!started.ok()) return started.status();
   PollingRun(started->get()).Run();
   return (*started)->Finish();
