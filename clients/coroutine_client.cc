@@ -45,17 +45,16 @@ absl::StatusOr<RunStats> RunCoroutine(const RunConfig& config) {
   {
     std::vector<std::unique_ptr<CoroutineClient>> clients;
     for (int i = 0; i < config.connections; ++i) {
-      clients.push_back(std::make_unique<CoroutineClient>(
-          loop, &run.dialer(), &run.plan()));
+      clients.push_back(
+          std::make_unique<CoroutineClient>(loop, &run.dialer(), &run.plan()));
     }
     int workers_left = config.connections * config.in_flight;
     // Declared after the clients, so the workers' frames go first.
     std::vector<Task> workers;
     for (int i = 0; i < config.connections * config.in_flight; ++i) {
-      workers.push_back(Worker(loop,
-                               clients[static_cast<size_t>(i) %
-                                       clients.size()].get(),
-                               &run, &workers_left));
+      workers.push_back(
+          Worker(loop, clients[static_cast<size_t>(i) % clients.size()].get(),
+                 &run, &workers_left));
     }
     for (Task& worker : workers) worker.Start();
     run.RunLoop();

@@ -51,8 +51,8 @@ void RunContext::RunLoop() {
 
 RunStats RunContext::Finish() {
   ASYNCWORK_CHECK(stats_.Balanced())
-      << "started " << stats_.started() << ", completed "
-      << stats_.completed() << ", failed " << stats_.failed();
+      << "started " << stats_.started() << ", completed " << stats_.completed()
+      << ", failed " << stats_.failed();
   stats_.SetElapsed(absl::Now() - plan_.start(), cpu_.Stop() + other_cpu_);
   return std::move(stats_);
 }

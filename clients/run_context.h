@@ -48,8 +48,7 @@ class RunContext {
       const RunConfig& config, Driver driver);
 
   // Use Start; the Key keeps this constructor private to it.
-  RunContext(Key, const RunConfig& config,
-             std::unique_ptr<net::EventLoop> loop,
+  RunContext(Key, const RunConfig& config, std::unique_ptr<net::EventLoop> loop,
              std::unique_ptr<Dialer> dialer);
 
   RunContext(const RunContext&) = delete;
