@@ -20,12 +20,7 @@ using testing::FakeServer;
 using testing::SmallRun;
 using testing::StartFakeServer;
 
-class ShapedLinkTest : public ::testing::TestWithParam<StrategyKind> {
- protected:
-  RunStats Run(const RunConfig& config) {
-    return testing::RunAndCheck(GetParam(), config);
-  }
-};
+class ShapedLinkTest : public testing::StrategyParamTest {};
 
 // ShapedLink returns a link with `latency` one way and `bandwidth` (if any)
 // in each direction.

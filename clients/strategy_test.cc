@@ -24,12 +24,7 @@ using testing::RefusingAddress;
 using testing::SmallRun;
 using testing::StartFakeServer;
 
-class StrategyTest : public ::testing::TestWithParam<StrategyKind> {
- protected:
-  RunStats Run(const RunConfig& config) {
-    return testing::RunAndCheck(GetParam(), config);
-  }
-};
+class StrategyTest : public testing::StrategyParamTest {};
 
 TEST_P(StrategyTest, CompletesEveryRequestOfEachOpVerified) {
   std::unique_ptr<FakeServer> server = StartFakeServer();

@@ -47,6 +47,15 @@ std::string FirstFailure(const RunStats& stats);
 // bound and closed again.
 net::Address RefusingAddress();
 
+// StrategyParamTest is a test fixture run once per strategy; Run runs the
+// parameter's strategy with RunAndCheck.
+class StrategyParamTest : public ::testing::TestWithParam<StrategyKind> {
+ protected:
+  RunStats Run(const RunConfig& config) {
+    return RunAndCheck(GetParam(), config);
+  }
+};
+
 // StrategyName names a test parameter after its strategy.
 std::string StrategyName(const ::testing::TestParamInfo<StrategyKind>& info);
 
