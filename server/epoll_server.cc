@@ -27,8 +27,8 @@ namespace asyncwork::server {
 namespace internal {
 namespace {
 
-// kAcceptsPerWake bounds the connections taken per readable event, so a
-// flood of connects cannot starve the connections loop 0 already serves.
+// kAcceptsPerWake bounds the connections (or datagrams) taken per readable
+// event, so a flood cannot starve the connections loop 0 already serves.
 constexpr int kAcceptsPerWake = 64;
 
 // kAcceptBackoff pauses accepting after an accept error (EMFILE, ENFILE),
