@@ -66,8 +66,8 @@ std::string Table(const SweepGrid& grid, const std::vector<SweepCell>& cells,
   for (const auto& line : lines) {
     std::string text;
     for (size_t i = 0; i < line.size(); ++i) {
-      absl::StrAppendFormat(&text, "  %*s",
-                            static_cast<int>(widths[i]), line[i]);
+      absl::StrAppendFormat(&text, "  %*s", static_cast<int>(widths[i]),
+                            line[i]);
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
     absl::StrAppend(&out, text, "\n");
@@ -128,12 +128,11 @@ std::vector<StrategyRate> RatesOf(const std::vector<SweepCell>& cells) {
   std::vector<StrategyRate> rates;
   rates.reserve(cells.size());
   for (const SweepCell& cell : cells) {
-    rates.push_back(
-        {cell.spec.strategy,
-         GridPoint{{absl::ToDoubleMicroseconds(cell.spec.latency),
-                    static_cast<double>(cell.spec.in_flight),
-                    static_cast<double>(cell.spec.cost)}},
-         cell.work_per_s});
+    rates.push_back({cell.spec.strategy,
+                     GridPoint{{absl::ToDoubleMicroseconds(cell.spec.latency),
+                                static_cast<double>(cell.spec.in_flight),
+                                static_cast<double>(cell.spec.cost)}},
+                     cell.result.work_per_s});
   }
   return rates;
 }
@@ -150,13 +149,13 @@ std::string FormatSweepReport(const SweepGrid& grid,
       absl::FormatDuration(grid.per_cell), cells.size());
   absl::StrAppend(&out, "\nwork per second (* marks the best in each row):\n",
                   Table(grid, cells, [](const SweepCell& c) {
-                    return c.work_per_s;
+                    return c.result.work_per_s;
                   }));
   absl::StrAppend(&out,
                   "\nwork per CPU-second, client and server together "
                   "(* marks the best):\n",
                   Table(grid, cells, [](const SweepCell& c) {
-                    return c.work_per_cpu_s;
+                    return c.result.work_per_cpu_s;
                   }));
 
   const std::vector<Crossover> crossovers =
@@ -174,9 +173,9 @@ std::string FormatSweepReport(const SweepGrid& grid,
     std::vector<double> of_bound;
     for (const SweepCell& cell : cells) {
       if (cell.spec.strategy != strategy) continue;
-      per_cpu.push_back(cell.work_per_cpu_s);
-      if (cell.bound_per_s > 0) {
-        of_bound.push_back(cell.work_per_s / cell.bound_per_s);
+      per_cpu.push_back(cell.result.work_per_cpu_s);
+      if (cell.result.bound_per_s > 0) {
+        of_bound.push_back(cell.result.work_per_s / cell.result.bound_per_s);
       }
     }
     if (per_cpu.empty()) continue;
@@ -210,16 +209,19 @@ std::string FormatSweepJson(const SweepGrid& grid,
       absl::StrAppend(&e, ", \"bandwidth_kbit\": ",
                       JsonNumber(grid.bandwidth->bits_per_second() / 1000.0));
     }
-    absl::StrAppend(&e, ", \"work_per_s\": ", JsonNumber(cell.work_per_s),
-                    ", \"work_per_cpu_s\": ", JsonNumber(cell.work_per_cpu_s));
-    if (cell.bound_per_s > 0) {
-      absl::StrAppend(&e, ", \"bound_per_s\": ", JsonNumber(cell.bound_per_s));
-    }
     absl::StrAppend(
-        &e, ", \"p50_us\": ", JsonNumber(absl::ToDoubleMicroseconds(cell.p50)),
-        ", \"p99_us\": ", JsonNumber(absl::ToDoubleMicroseconds(cell.p99)),
-        ", \"completed\": ", cell.completed, ", \"failed\": ", cell.failed,
-        "}");
+        &e, ", \"work_per_s\": ", JsonNumber(cell.result.work_per_s),
+        ", \"work_per_cpu_s\": ", JsonNumber(cell.result.work_per_cpu_s));
+    if (cell.result.bound_per_s > 0) {
+      absl::StrAppend(
+          &e, ", \"bound_per_s\": ", JsonNumber(cell.result.bound_per_s));
+    }
+    absl::StrAppend(&e, ", \"p50_us\": ",
+                    JsonNumber(absl::ToDoubleMicroseconds(cell.result.p50)),
+                    ", \"p99_us\": ",
+                    JsonNumber(absl::ToDoubleMicroseconds(cell.result.p99)),
+                    ", \"completed\": ", cell.result.completed,
+                    ", \"failed\": ", cell.result.failed, "}");
     entries.push_back(std::move(e));
   }
   return absl::StrCat("{\"results\": [\n  ", absl::StrJoin(entries, ",\n  "),
@@ -248,9 +250,9 @@ absl::StatusOr<std::vector<int64_t>> ParseIntList(absl::string_view flag,
   for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     int64_t v;
     if (!absl::SimpleAtoi(item, &v) || v < min || v > max) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag, "=", text, ": '", item, "' is not a whole number from ",
-          min, " to ", max));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, "=", text, ": '", item,
+                       "' is not a whole number from ", min, " to ", max));
     }
     out.push_back(v);
   }

@@ -56,18 +56,27 @@ struct CellSpec {
   uint32_t cost = 0;
 };
 
-// SweepCell is one measurement made.
-struct SweepCell {
-  CellSpec spec;
+// Measurement is what one run achieved, in the units the reports use.
+struct Measurement {
   double work_per_s = 0;
-  // Completed requests per second of CPU (client and in-process server).
+  // Completed requests per CPU-second of the whole process (the client and
+  // an in-process server together); 0 when no CPU time was recorded.
   double work_per_cpu_s = 0;
-  // The theoretical bound (bound.h); 0 when there is none.
+  // The theoretical bound (bound.h) and the rate as a fraction of it; both 0
+  // when there is no bound.
   double bound_per_s = 0;
+  double bound_fraction = 0;
   uint64_t completed = 0;
   uint64_t failed = 0;
   absl::Duration p50;
   absl::Duration p99;
+  absl::Duration cpu_per_request;
+};
+
+// SweepCell is one measurement made.
+struct SweepCell {
+  CellSpec spec;
+  Measurement result;
 };
 
 // CellCount returns how many cells `grid` has.

@@ -35,16 +35,17 @@ SweepGrid SmallGrid() {
 absl::StatusOr<SweepCell> FakeCell(const CellSpec& spec) {
   const double rtt_s = 2 * absl::ToDoubleSeconds(spec.latency) + 100e-6;
   SweepCell cell;
-  cell.work_per_s = spec.strategy == "blocking"
-                        ? 1.5 / rtt_s
-                        : static_cast<double>(spec.in_flight) / rtt_s;
-  cell.work_per_cpu_s = spec.strategy == "blocking" ? 50000 : 80000;
-  cell.bound_per_s = spec.latency > absl::ZeroDuration()
-                         ? spec.in_flight / (2 * absl::ToDoubleSeconds(spec.latency))
-                         : 0;
-  cell.completed = 100;
-  cell.p50 = absl::Microseconds(rtt_s * 1e6);
-  cell.p99 = 2 * cell.p50;
+  cell.result.work_per_s = spec.strategy == "blocking"
+                               ? 1.5 / rtt_s
+                               : static_cast<double>(spec.in_flight) / rtt_s;
+  cell.result.work_per_cpu_s = spec.strategy == "blocking" ? 50000 : 80000;
+  cell.result.bound_per_s =
+      spec.latency > absl::ZeroDuration()
+          ? spec.in_flight / (2 * absl::ToDoubleSeconds(spec.latency))
+          : 0;
+  cell.result.completed = 100;
+  cell.result.p50 = absl::Microseconds(rtt_s * 1e6);
+  cell.result.p99 = 2 * cell.result.p50;
   return cell;
 }
 
@@ -143,7 +144,7 @@ TEST(FormatSweepJson, WritesTheNativeFormatPlotReads) {
   EXPECT_EQ(last.in_flight, 16);
   EXPECT_EQ(last.size, 64);
   EXPECT_EQ(last.bandwidth_kbit, 10000);
-  EXPECT_DOUBLE_EQ(last.work_per_s, cells.back().work_per_s);
+  EXPECT_DOUBLE_EQ(last.work_per_s, cells.back().result.work_per_s);
   EXPECT_DOUBLE_EQ(*last.bound_per_s, 1600);
   // Unshaped cells have no bound, so none is written.
   EXPECT_FALSE(points->front().bound_per_s.has_value());
@@ -153,7 +154,8 @@ TEST(FormatSweepJson, SeveralCostsGoInTheOpSoPlotKeepsThemApart) {
   SweepGrid grid = SmallGrid();
   grid.op = framing::Op::kSleep;
   grid.costs = {0, 1000};
-  absl::StatusOr<JsonValue> doc = ParseJson(FormatSweepJson(grid, RunFake(grid)));
+  absl::StatusOr<JsonValue> doc =
+      ParseJson(FormatSweepJson(grid, RunFake(grid)));
   ASSERT_TRUE(doc.ok()) << doc.status();
   absl::StatusOr<std::vector<ResultPoint>> points = ParseResultPoints(*doc);
   ASSERT_TRUE(points.ok()) << points.status();
