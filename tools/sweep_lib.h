@@ -45,6 +45,8 @@ struct SweepGrid {
   std::optional<sim::Bandwidth> bandwidth;
   std::string server = "epoll";
   absl::Duration per_cell = absl::Milliseconds(500);
+  // How long any one request may take before it counts as failed.
+  absl::Duration deadline = absl::Seconds(5);
   uint64_t seed = 1;
 };
 
