@@ -41,12 +41,46 @@ clients::RunConfig MakeRunConfig(const Experiment& e,
   return config;
 }
 
-int ServerParallelism(server::ServerKind kind, framing::Op op) {
-  if (kind == server::ServerKind::kBlocking) return 1;
-  if (op == framing::Op::kHash) {
-    return std::max(1u, std::thread::hardware_concurrency());
+int ClientConnections(clients::StrategyKind kind, int in_flight) {
+  switch (kind) {
+    case clients::StrategyKind::kBlocking:
+    case clients::StrategyKind::kPipelined:
+    case clients::StrategyKind::kCoroutine:
+      return 1;
+    case clients::StrategyKind::kThreaded:
+    case clients::StrategyKind::kPolling:
+    case clients::StrategyKind::kCallback:
+      break;
   }
-  return kUnlimitedParallelism;
+  return std::max(in_flight, 1);
+}
+
+int ServerParallelism(server::ServerKind kind, framing::Op op,
+                      int connections) {
+  const server::ServerOptions defaults;
+  const int cores =
+      std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int capacity = kUnlimitedParallelism;
+  switch (kind) {
+    case server::ServerKind::kBlocking:
+      return 1;
+    case server::ServerKind::kThreading:
+      capacity = defaults.max_threads;
+      break;
+    case server::ServerKind::kForking:
+      capacity = defaults.max_children;
+      break;
+    case server::ServerKind::kPool:
+      capacity = defaults.pool_size;
+      break;
+    case server::ServerKind::kEpoll:
+      if (op != framing::Op::kHash) return kUnlimitedParallelism;
+      return defaults.hash_on_workers ? std::min(defaults.hash_workers, cores)
+                                      : defaults.threads;
+  }
+  int parallelism = std::min(capacity, std::max(connections, 1));
+  if (op == framing::Op::kHash) parallelism = std::min(parallelism, cores);
+  return parallelism;
 }
 
 BoundConfig MakeBoundConfig(const Experiment& e,
@@ -58,7 +92,9 @@ BoundConfig MakeBoundConfig(const Experiment& e,
   config.request_bytes = RequestWireBytes(e.workload);
   config.response_bytes = ResponseWireBytes(e.workload);
   config.service_time = ServiceTime(e.workload, hash_ns_per_byte_round);
-  config.server_parallelism = ServerParallelism(e.server_kind, e.workload.op);
+  config.server_parallelism =
+      ServerParallelism(e.server_kind, e.workload.op,
+                        ClientConnections(e.strategy, e.in_flight));
   return config;
 }
 

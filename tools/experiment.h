@@ -65,11 +65,22 @@ clients::RunConfig MakeRunConfig(const Experiment& e,
                                  const net::Address& server,
                                  clients::ProgressLine* progress = nullptr);
 
+// ClientConnections returns how many connections strategy `kind` spreads a
+// window of `in_flight` over: 1 for blocking, pipelined and coroutine (one
+// connection here), `in_flight` for the others (one request each).
+int ClientConnections(clients::StrategyKind kind, int in_flight);
+
 // ServerParallelism returns how many requests a server of `kind` works on
-// at once for bound.h: 1 for the blocking server (one request at a time),
-// the machine's cores for HASH on any other (CPU-bound work), and
-// kUnlimitedParallelism otherwise (SLEEPs overlap without limit).
-int ServerParallelism(server::ServerKind kind, framing::Op op);
+// at once, for bound.h's server term, when the client uses `connections`
+// connections and every request is `op`. The socketserver kinds serve each
+// connection's requests one after another, so they work on at most
+// min(connections, the policy's capacity) at once: 1 for blocking, the
+// default ServerOptions' max_threads, max_children or pool_size otherwise.
+// CPU-bound HASH is further capped by the machine's cores, and by the
+// single event loop of the default epoll server, which otherwise overlaps
+// SLEEPs without limit (kUnlimitedParallelism).
+int ServerParallelism(server::ServerKind kind, framing::Op op,
+                      int connections);
 
 // MakeBoundConfig returns bound.h's input for `e`. HASH's service time uses
 // `hash_ns_per_byte_round` (MeasureHashNanosPerByteRound).
