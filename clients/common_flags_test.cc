@@ -9,7 +9,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
+#include "clients/run_config.h"
+#include "framing/work_message.h"
 #include "gtest/gtest.h"
+#include "net/address.h"
+#include "sim/units.h"
 
 namespace asyncwork::clients {
 namespace {
@@ -40,6 +44,13 @@ TEST(ClientOptions, EachBadValueIsRefusedNamingFlagAndValue) {
        "--duration=-1s: "},
       {[](ClientOptions& o) { o.in_flight = 0; }, "--in_flight=0: "},
       {[](ClientOptions& o) { o.connections = -3; }, "--connections=-3: "},
+      {[](ClientOptions& o) { o.max_threads = 0; }, "--max_threads=0: "},
+      {[](ClientOptions& o) { o.server = "127.0.0.1"; },
+       "--server=127.0.0.1: "},
+      {[](ClientOptions& o) { o.server = "udp://127.0.0.1:9"; },
+       "--server=udp://127.0.0.1:9: "},
+      {[](ClientOptions& o) { o.poll_interval = absl::Seconds(-1); },
+       "--poll_interval=-1s: "},
       {[](ClientOptions& o) { o.op = "ECHO"; }, "--op=ECHO: "},
       {[](ClientOptions& o) { o.size = ClientOptions::kMaxSize + 1; },
        "--size=16777201: "},
@@ -99,6 +110,58 @@ TEST(ClientOptions, EdgesOfEachRangeAreAccepted) {
   EXPECT_TRUE(ValidateClientOptions(options).ok());
 }
 
+TEST(ParseOp, MapsEachNameToItsOp) {
+  EXPECT_EQ(*ParseOp("echo"), framing::Op::kEcho);
+  EXPECT_EQ(*ParseOp("reverse"), framing::Op::kReverse);
+  EXPECT_EQ(*ParseOp("hash"), framing::Op::kHash);
+  EXPECT_EQ(*ParseOp("sleep"), framing::Op::kSleep);
+  EXPECT_FALSE(ParseOp("SLEEP").ok());
+}
+
+TEST(ParseServer, AcceptsStreamAddressesOnly) {
+  EXPECT_TRUE(ParseServer("127.0.0.1:7000").ok());
+  EXPECT_TRUE(ParseServer("unix:/tmp/x.sock").ok());
+  EXPECT_FALSE(ParseServer("unixgram:/tmp/x.sock").ok());
+  EXPECT_FALSE(ParseServer("").ok());
+}
+
+TEST(MakeRunConfig, CarriesEveryOptionAndShapesOnlyWhenAsked) {
+  ClientOptions options;
+  options.requests = 12;
+  options.in_flight = 3;
+  options.connections = 2;
+  options.max_threads = 5;
+  options.op = "reverse";
+  options.size = 33;
+  options.arg = 4;
+  options.seed = 8;
+  options.deadline = absl::Seconds(3);
+  options.rate = 50;
+  absl::StatusOr<net::Address> server = ParseServer("127.0.0.1:7000");
+  ASSERT_TRUE(server.ok());
+  RunConfig config = MakeRunConfig(options, *server);
+  EXPECT_EQ(config.server, *server);
+  EXPECT_EQ(config.requests, 12u);
+  EXPECT_EQ(config.in_flight, 3);
+  EXPECT_EQ(config.connections, 2);
+  EXPECT_EQ(config.max_threads, 5);
+  EXPECT_EQ(config.op, framing::Op::kReverse);
+  EXPECT_EQ(config.size, 33u);
+  EXPECT_EQ(config.arg, 4u);
+  EXPECT_EQ(config.seed, 8u);
+  EXPECT_EQ(config.deadline, absl::Seconds(3));
+  EXPECT_EQ(config.rate, 50);
+  EXPECT_FALSE(config.shaped);
+  EXPECT_TRUE(ValidateRunConfig(config).ok());
+
+  options.latency = absl::Milliseconds(20);
+  config = MakeRunConfig(options, *server);
+  EXPECT_TRUE(config.shaped);
+  EXPECT_EQ(config.link.client_to_server.latency, absl::Milliseconds(20));
+  EXPECT_EQ(config.link.server_to_client.latency, absl::Milliseconds(20));
+  EXPECT_FALSE(config.link.server_to_client.bandwidth.has_value());
+}
+
 TEST(ValidateOp, AcceptsTheFourOperations) {
   for (const char* op : {"echo", "reverse", "hash", "sleep"}) {
     EXPECT_TRUE(ValidateOp(op).ok()) << op;
@@ -117,8 +180,11 @@ TEST(ClientOptionsFromFlags, ReadsEveryFlag) {
   absl::SetFlag(&FLAGS_op, "hash");
   absl::SetFlag(&FLAGS_size, 1024);
   absl::SetFlag(&FLAGS_arg, 9);
-  absl::SetFlag(&FLAGS_latency, absl::Milliseconds(5));
-  absl::SetFlag(&FLAGS_bandwidth, "10mbit");
+  absl::SetFlag(&FLAGS_max_threads, 7);
+  absl::SetFlag(&FLAGS_latency, sim::LatencyFlag(absl::Milliseconds(5)));
+  absl::SetFlag(&FLAGS_bandwidth,
+                sim::BandwidthFlag(sim::Bandwidth::BitsPerSecond(10000000)));
+  absl::SetFlag(&FLAGS_poll_interval, absl::Microseconds(50));
   absl::SetFlag(&FLAGS_seed, uint64_t{42});
   absl::SetFlag(&FLAGS_json, true);
   absl::SetFlag(&FLAGS_deadline, absl::Seconds(2));
@@ -134,7 +200,9 @@ TEST(ClientOptionsFromFlags, ReadsEveryFlag) {
   EXPECT_EQ(options->size, 1024);
   EXPECT_EQ(options->arg, 9);
   EXPECT_EQ(options->latency, absl::Milliseconds(5));
-  EXPECT_EQ(options->bandwidth, "10mbit");
+  EXPECT_EQ(options->max_threads, 7);
+  EXPECT_EQ(options->bandwidth, sim::Bandwidth::BitsPerSecond(10000000));
+  EXPECT_EQ(options->poll_interval, absl::Microseconds(50));
   EXPECT_EQ(options->seed, 42u);
   EXPECT_TRUE(options->json);
   EXPECT_EQ(options->deadline, absl::Seconds(2));

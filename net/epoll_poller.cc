@@ -31,8 +31,9 @@ uint32_t FromEpoll(uint32_t bits) {
   return events;
 }
 
-// EpollTimeout rounds up to whole milliseconds: rounding down would wake the
-// loop just before a timer is due and make it spin until the deadline.
+// EpollTimeout is epoll_wait's millisecond timeout, for kernels without
+// epoll_pwait2. It rounds up: rounding down would wake the loop just before
+// a timer is due and make it spin until the deadline.
 int EpollTimeout(absl::Duration timeout) {
   if (timeout == absl::InfiniteDuration()) return -1;
   if (timeout <= absl::ZeroDuration()) return 0;
@@ -87,11 +88,27 @@ absl::Status EpollPoller::Remove(int fd) {
 absl::Status EpollPoller::Wait(absl::Duration timeout,
                                std::vector<ReadyEvent>* events) {
   events->clear();
-  int n = ::epoll_wait(epoll_fd_.get(), buffer_.data(),
-                       static_cast<int>(buffer_.size()), EpollTimeout(timeout));
+  const int capacity = static_cast<int>(buffer_.size());
+  int n = -1;
+  const char* call = "epoll_pwait2";
+  if (have_pwait2_) {
+    // epoll_pwait2 takes a timespec, so a timer 300 us away wakes the loop
+    // after 300 us rather than a whole millisecond (SLEEP and link shaping
+    // need sub-millisecond timers).
+    timespec wait_for;
+    const bool bounded = internal::ToWaitTimespec(timeout, &wait_for);
+    n = ::epoll_pwait2(epoll_fd_.get(), buffer_.data(), capacity,
+                       bounded ? &wait_for : nullptr, nullptr);
+    if (n < 0 && errno == ENOSYS) have_pwait2_ = false;  // kernel before 5.11
+  }
+  if (!have_pwait2_) {
+    call = "epoll_wait";
+    n = ::epoll_wait(epoll_fd_.get(), buffer_.data(), capacity,
+                     EpollTimeout(timeout));
+  }
   if (n < 0) {
     if (errno == EINTR) return absl::OkStatus();
-    return absl::ErrnoToStatus(errno, "epoll_wait");
+    return absl::ErrnoToStatus(errno, call);
   }
   events->reserve(n);
   for (int i = 0; i < n; ++i) {

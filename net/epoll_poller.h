@@ -2,8 +2,10 @@
 //
 // Registrations go to the kernel at once with epoll_ctl (no per-iteration
 // batching), so a Remove is final before the next Wait. The token travels in
-// epoll_event.data.u64. Use MakePoller(Backend::kEpoll) rather than this
-// class directly.
+// epoll_event.data.u64. Wait uses epoll_pwait2 (Linux 5.11+), whose timeout
+// has nanosecond resolution; on an older kernel (ENOSYS) it falls back to
+// epoll_wait, whose timeout is rounded up to whole milliseconds. Use
+// MakePoller(Backend::kEpoll) rather than this class directly.
 #ifndef ASYNCWORK_NET_EPOLL_POLLER_H_
 #define ASYNCWORK_NET_EPOLL_POLLER_H_
 
@@ -41,6 +43,8 @@ class EpollPoller final : public Poller {
   Fd epoll_fd_;
   // Kernel output buffer for epoll_wait; doubles when a wait fills it.
   std::vector<epoll_event> buffer_;
+  // False once epoll_pwait2 reported ENOSYS; then epoll_wait is used.
+  bool have_pwait2_ = true;
 };
 
 }  // namespace asyncwork::net

@@ -33,7 +33,9 @@ EventLoop::EventLoop(Key, std::unique_ptr<Poller> poller, Fd wake_fd)
       poller_(std::move(poller)),
       wake_fd_(std::move(wake_fd)),
       owner_(std::this_thread::get_id()),
-      now_(absl::Now()) {}
+      now_(absl::Now()) {
+  deferred_.prev = deferred_.next = &deferred_;
+}
 
 EventLoop::~EventLoop() {
   ASYNCWORK_CHECK(!running_.load()) << "EventLoop destroyed while running";
@@ -50,6 +52,8 @@ EventLoop::~EventLoop() {
   }
   timers_.Clear();
   DestroyDoomed();
+  // DeferredCalls that outlive the loop must not point into it.
+  while (deferred_.next != &deferred_) deferred_.next->Unlink();
   ASYNCWORK_CHECK(watch_count_ == 0)
       << watch_count_ << " IoWatch(es) still active when their EventLoop was "
       << "destroyed; stop or destroy them first";
@@ -103,8 +107,14 @@ absl::Status EventLoop::RunOnce(absl::Duration max_wait) {
   }
   in_iteration_ = true;
 
-  // Phase 1: wait, no longer than until the next timer is due.
-  absl::Duration timeout = max_wait;
+  // Phase 0: deferred calls scheduled between iterations.
+  RunDeferredCalls();
+  DestroyDoomed();
+
+  // Phase 1: wait, no longer than until the next timer is due, and not at
+  // all while deferred work is scheduled.
+  absl::Duration timeout =
+      has_deferred_calls() ? absl::ZeroDuration() : max_wait;
   absl::Time next_timer = timers_.NextDeadline();
   if (next_timer != absl::InfiniteFuture()) {
     timeout = std::min(timeout, next_timer - absl::Now());
@@ -112,12 +122,15 @@ absl::Status EventLoop::RunOnce(absl::Duration max_wait) {
   absl::Status waited = poller_->Wait(timeout, &ready_);
   now_ = absl::Now();
 
-  // Phase 2: io. Phase 3: timers. Phase 4: posted tasks.
+  // Phase 2: io. Phase 3: timers. Phase 4: posted tasks. Phase 5: the
+  // deferred calls those scheduled (batched writes go out).
   DispatchIo();
   DestroyDoomed();
   timers_.RunDue(now_);
   DestroyDoomed();
   RunPostedTasks();
+  DestroyDoomed();
+  RunDeferredCalls();
   DestroyDoomed();
 
   in_iteration_ = false;
@@ -143,6 +156,36 @@ void EventLoop::DispatchIo() {
     dispatching_ = nullptr;
   }
   ready_.clear();
+}
+
+void EventLoop::ScheduleDeferred(DeferredCall* call) {
+  call->LinkBefore(&deferred_);
+}
+
+void EventLoop::RunDeferredCalls() {
+  if (deferred_.next == &deferred_) return;
+  // Move the due calls to a local list first: calls scheduled while these
+  // run join the loop's list and wait for the next iteration, so a call
+  // that always reschedules itself cannot keep this phase going for ever.
+  // A call cancelled or destroyed meanwhile unlinks itself from `batch`.
+  internal::DeferredLink batch;
+  batch.next = deferred_.next;
+  batch.prev = deferred_.prev;
+  batch.next->prev = &batch;
+  batch.prev->next = &batch;
+  deferred_.prev = deferred_.next = &deferred_;
+  while (batch.next != &batch) {
+    DeferredCall* call = static_cast<DeferredCall*>(batch.next);
+    call->Unlink();
+    running_deferred_ = call;
+    call->callback_();
+    running_deferred_ = nullptr;
+  }
+}
+
+bool EventLoop::has_deferred_calls() const {
+  AssertInLoopThread();
+  return deferred_.next != &deferred_;
 }
 
 void EventLoop::RunPostedTasks() {

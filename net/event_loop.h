@@ -1,15 +1,24 @@
 // event_loop.h: EventLoop, the reactor every asynchronous part runs on.
 //
-// One EventLoop runs on one thread. Each iteration (RunOnce) has four named
+// One EventLoop runs on one thread. Each iteration (RunOnce) has these named
 // phases, in this order:
+//   0. deferred  every DeferredCall scheduled since the last deferred phase
+//              (here: between iterations) runs once, in the order scheduled;
 //   1. wait    the Poller blocks until a descriptor is ready, the next timer
 //              is due, another thread posts a task or calls Stop, or
-//              `max_wait` passes;
+//              `max_wait` passes; it does not block while a DeferredCall is
+//              scheduled;
 //   2. io      each ready IoWatch's handler runs with its ready bits;
 //   3. timers  every timer due at the time the wait ended runs, in deadline
 //              order;
-//   4. tasks   every task posted before this phase began runs, in post order.
-// After each of phases 2-4, objects handed to DeleteLater are destroyed.
+//   4. tasks   every task posted before this phase began runs, in post order;
+//   5. deferred  every DeferredCall scheduled in phases 1-4 runs once, in
+//              the order scheduled (deferred_call.h).
+// The deferred phases are the one place per iteration to flush batched
+// writes, as Redis ae's beforesleep: an iteration ends with the work its
+// callbacks batched done, and the next wait sees the state it produced.
+// A DeferredCall scheduled by a deferred phase runs in the next one. After
+// each phase but the wait, objects handed to DeleteLater are destroyed.
 //
 // Unlike asyncore's loop, an iteration never asks every channel whether it
 // is readable or writable: a watch's interest is kept by the poller and
@@ -52,6 +61,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "net/deferred_call.h"
 #include "net/fd.h"
 #include "net/poller.h"
 #include "net/timer_queue.h"
@@ -75,8 +85,9 @@ class EventLoop {
   EventLoop(Key, std::unique_ptr<Poller> poller, Fd wake_fd);
 
   // ~EventLoop destroys pending DeleteLater objects, posted tasks and timer
-  // callbacks (without running them). Every IoWatch on this loop must be
-  // stopped or destroyed by then, or it aborts. Loop thread, not running.
+  // callbacks (without running them) and unschedules DeferredCalls. Every
+  // IoWatch on this loop must be stopped or destroyed by then, or it aborts.
+  // Loop thread, not running.
   ~EventLoop();
 
   EventLoop(const EventLoop&) = delete;
@@ -146,6 +157,10 @@ class EventLoop {
   // timer_count is the number of pending timers. Loop thread.
   size_t timer_count() const;
 
+  // has_deferred_calls is true while a DeferredCall is scheduled. Loop
+  // thread.
+  bool has_deferred_calls() const;
+
   // DeleteLater takes ownership of `object` and destroys it after the
   // current phase, so an object may hand itself over from inside its own
   // callback. If no iteration is running, it is destroyed at the end of the
@@ -158,6 +173,7 @@ class EventLoop {
   }
 
  private:
+  friend class DeferredCall;
   friend class IoWatch;
 
   // Token 0 is the wake-up eventfd; watch tokens carry a generation >= 1 in
@@ -178,11 +194,18 @@ class EventLoop {
     return dispatching_ == watch;
   }
 
+  // For DeferredCall: queue `call` (not yet scheduled) at the tail.
+  void ScheduleDeferred(DeferredCall* call);
+  bool IsRunningDeferred(const DeferredCall* call) const {
+    return running_deferred_ == call;
+  }
+
   void Enter();
   void Leave();
   void Wake();
   void DrainWake();
   void DispatchIo();
+  void RunDeferredCalls();
   void RunPostedTasks();
   void DestroyDoomed();
 
@@ -202,6 +225,10 @@ class EventLoop {
   std::vector<uint32_t> free_watch_slots_;
   size_t watch_count_ = 0;
   const IoWatch* dispatching_ = nullptr;  // whose handler is running
+  // The head of the circular list of scheduled DeferredCalls (empty: it
+  // links to itself; set up in the constructor, and the loop never moves).
+  internal::DeferredLink deferred_;
+  const DeferredCall* running_deferred_ = nullptr;
   TimerQueue timers_;
   std::vector<absl::AnyInvocable<void()>> doomed_;
   std::vector<absl::AnyInvocable<void()>> running_tasks_;

@@ -14,6 +14,12 @@
 
 namespace asyncwork::net::testing {
 
+std::unique_ptr<EventLoop> MakeLoop(Backend backend) {
+  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create(backend);
+  ASYNCWORK_CHECK(loop.ok()) << loop.status();
+  return *std::move(loop);
+}
+
 std::pair<Fd, Fd> MakePipe() {
   int fds[2];
   ASYNCWORK_CHECK(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0) << "pipe2: errno " << errno;

@@ -11,6 +11,7 @@
 #define ASYNCWORK_NET_REACTOR_TEST_UTIL_H_
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "absl/functional/function_ref.h"
@@ -19,6 +20,9 @@
 #include "net/fd.h"
 
 namespace asyncwork::net::testing {
+
+// MakeLoop creates an EventLoop on `backend`.
+std::unique_ptr<EventLoop> MakeLoop(Backend backend = Backend::kEpoll);
 
 // MakePipe returns {read end, write end}, non-blocking and close-on-exec.
 std::pair<Fd, Fd> MakePipe();

@@ -46,6 +46,12 @@ absl::Status ValidateDatagramConfig(const DatagramConfig& config) {
   return absl::OkStatus();
 }
 
+DatagramProfile DatagramProfile::Symmetric(const DatagramConfig& config) {
+  DatagramProfile profile{config, config};
+  profile.server_to_client.link.seed = config.link.seed + 1;
+  return profile;
+}
+
 DatagramDirection::DatagramDirection(const DatagramConfig& config)
     : config_(config),
       link_(config.link),

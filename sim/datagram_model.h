@@ -60,6 +60,17 @@ struct DatagramConfig {
 // reorder_delay, or the link config is invalid.
 absl::Status ValidateDatagramConfig(const DatagramConfig& config);
 
+// DatagramProfile is a datagram link's two directions.
+struct DatagramProfile {
+  DatagramConfig client_to_server;
+  DatagramConfig server_to_client;
+
+  // Symmetric returns a profile with `config` in both directions; the
+  // server-to-client direction is seeded with config.link.seed + 1, so the
+  // two directions' decisions are not the same sequence.
+  static DatagramProfile Symmetric(const DatagramConfig& config);
+};
+
 // Delivery is one copy of a datagram arriving.
 struct Delivery {
   absl::Time at;

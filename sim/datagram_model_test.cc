@@ -165,5 +165,17 @@ TEST(ValidateDatagramConfig, RefusesImpossibleSettings) {
             absl::string_view::npos);
 }
 
+TEST(DatagramProfile, SymmetricSeedsTheDirectionsApart) {
+  DatagramConfig config;
+  config.link.latency = absl::Milliseconds(3);
+  config.loss = 0.25;
+  config.link.seed = 7;
+  DatagramProfile profile = DatagramProfile::Symmetric(config);
+  EXPECT_EQ(profile.server_to_client.link.latency, absl::Milliseconds(3));
+  EXPECT_EQ(profile.server_to_client.loss, 0.25);
+  EXPECT_EQ(profile.client_to_server.link.seed, 7u);
+  EXPECT_NE(profile.server_to_client.link.seed, 7u);
+}
+
 }  // namespace
 }  // namespace asyncwork::sim

@@ -1,0 +1,214 @@
+#include "clients/strategy.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/run_config.h"
+#include "clients/run_stats.h"
+#include "clients/testing/fake_server.h"
+#include "framing/work_message.h"
+#include "gtest/gtest.h"
+#include "net/address.h"
+#include "net/socket.h"
+
+namespace asyncwork::clients {
+namespace {
+
+using testing::FakeServer;
+using testing::FakeServerOptions;
+
+// kGenerous bounds how long any run in these tests may take on a loaded
+// two-core machine; a hang fails well before the test's own timeout.
+constexpr absl::Duration kGenerous = absl::Seconds(20);
+
+std::unique_ptr<FakeServer> StartServer(const FakeServerOptions& options = {}) {
+  absl::StatusOr<std::unique_ptr<FakeServer>> server =
+      FakeServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+RunConfig SmallRun(const net::Address& server) {
+  RunConfig config;
+  config.server = server;
+  config.requests = 200;
+  config.in_flight = 4;
+  config.connections = 2;
+  config.max_threads = 4;
+  config.size = 100;
+  config.deadline = absl::Seconds(10);
+  return config;
+}
+
+// RefusingAddress returns a loopback address nothing listens on: a port
+// bound and closed again.
+net::Address RefusingAddress() {
+  absl::StatusOr<net::Address> any = net::Address::Parse("127.0.0.1:0");
+  absl::StatusOr<net::Socket> placeholder = net::Socket::Listen(*any);
+  EXPECT_TRUE(placeholder.ok()) << placeholder.status();
+  absl::StatusOr<net::Address> address = placeholder->LocalAddress();
+  EXPECT_TRUE(address.ok()) << address.status();
+  return *address;
+}
+
+class StrategyTest : public ::testing::TestWithParam<StrategyKind> {
+ protected:
+  RunStats Run(const RunConfig& config) {
+    absl::Time start = absl::Now();
+    absl::StatusOr<RunStats> stats = RunStrategy(GetParam(), config);
+    EXPECT_LT(absl::Now() - start, kGenerous);
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    if (!stats.ok()) return RunStats();
+    EXPECT_TRUE(stats->Balanced());
+    return *std::move(stats);
+  }
+};
+
+TEST_P(StrategyTest, CompletesEveryRequestOfEachOpVerified) {
+  std::unique_ptr<FakeServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  for (framing::Op op : {framing::Op::kEcho, framing::Op::kReverse,
+                         framing::Op::kHash, framing::Op::kSleep}) {
+    RunConfig config = SmallRun(server->address());
+    config.op = op;
+    config.arg = op == framing::Op::kSleep ? 200 : 3;
+    config.requests = op == framing::Op::kSleep ? 40 : 200;
+    RunStats stats = Run(config);
+    EXPECT_EQ(stats.started(), config.requests) << framing::OpName(op);
+    EXPECT_EQ(stats.completed(), config.requests) << framing::OpName(op);
+    EXPECT_EQ(stats.failed(), 0u) << (stats.first_failures().empty()
+                                          ? ""
+                                          : stats.first_failures()[0].ToString());
+    EXPECT_EQ(stats.latency().Count(), config.requests);
+  }
+}
+
+TEST_P(StrategyTest, CountsAWrongAnswerAsABadResponse) {
+  FakeServerOptions options;
+  options.corrupt_answers = true;
+  std::unique_ptr<FakeServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  RunConfig config = SmallRun(server->address());
+  config.op = framing::Op::kReverse;
+  config.requests = 20;
+  RunStats stats = Run(config);
+  EXPECT_EQ(stats.completed(), 0u);
+  EXPECT_EQ(stats.failed(FailureCause::kBadResponse), 20u);
+}
+
+TEST_P(StrategyTest, CountsEveryRequestAgainstAServerThatClosesAtRandom) {
+  FakeServerOptions options;
+  options.close_probability = 0.1;
+  options.seed = 7;
+  std::unique_ptr<FakeServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  RunConfig config = SmallRun(server->address());
+  config.requests = 300;
+  RunStats stats = Run(config);
+  EXPECT_EQ(stats.started(), 300u);
+  EXPECT_EQ(stats.started(), stats.completed() + stats.failed());
+  EXPECT_GT(server->closed_early(), 0u);
+  EXPECT_GT(stats.failed(), 0u);
+  EXPECT_GT(stats.completed(), 0u);
+  EXPECT_EQ(stats.failed(FailureCause::kConnectionClosed), stats.failed());
+  for (const Failure& failure : stats.first_failures()) {
+    EXPECT_LT(failure.request_id, 300u) << failure.ToString();
+  }
+}
+
+TEST_P(StrategyTest, KeepsGoingWhenTheServerClosesAfterEachAnswer) {
+  FakeServerOptions options;
+  options.close_after = 1;
+  std::unique_ptr<FakeServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  RunConfig config = SmallRun(server->address());
+  config.requests = 50;
+  RunStats stats = Run(config);
+  EXPECT_EQ(stats.started(), 50u);
+  EXPECT_GT(stats.completed(), 0u);
+  EXPECT_EQ(stats.failed(FailureCause::kConnectionClosed), stats.failed());
+}
+
+TEST_P(StrategyTest, RefusedConnectionsFailWithCauseRefused) {
+  RunConfig config = SmallRun(RefusingAddress());
+  config.requests = 5;
+  RunStats stats = Run(config);
+  EXPECT_EQ(stats.started(), 5u);
+  EXPECT_EQ(stats.completed(), 0u);
+  EXPECT_EQ(stats.failed(FailureCause::kConnectionRefused), 5u);
+}
+
+TEST_P(StrategyTest, AServerThatNeverAnswersFailsEachRequestAtItsDeadline) {
+  FakeServerOptions options;
+  options.never_answer = true;
+  std::unique_ptr<FakeServer> server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  RunConfig config = SmallRun(server->address());
+  config.requests = 3;
+  config.deadline = absl::Milliseconds(200);
+  absl::Time start = absl::Now();
+  RunStats stats = Run(config);
+  absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(stats.failed(FailureCause::kDeadlineExceeded), 3u);
+  EXPECT_EQ(stats.completed(), 0u);
+  EXPECT_GE(took, absl::Milliseconds(200));
+  // Three deadlines one after another at most, with room for a slow box.
+  EXPECT_LT(took, absl::Seconds(5));
+}
+
+TEST_P(StrategyTest, ADurationRunSendsUntilTheTimeIsUp) {
+  std::unique_ptr<FakeServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  RunConfig config = SmallRun(server->address());
+  config.requests = 0;
+  config.duration = absl::Milliseconds(300);
+  RunStats stats = Run(config);
+  EXPECT_GT(stats.completed(), 0u);
+  EXPECT_EQ(stats.failed(), 0u);
+  EXPECT_GE(stats.wall_time(), absl::Milliseconds(300));
+}
+
+TEST_P(StrategyTest, APacedRunTakesAsLongAsItsScheduleSays) {
+  std::unique_ptr<FakeServer> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  RunConfig config = SmallRun(server->address());
+  config.requests = 21;
+  config.rate = 100;  // the last request is due 200 ms after the first
+  RunStats stats = Run(config);
+  EXPECT_EQ(stats.completed(), 21u);
+  EXPECT_GE(stats.wall_time(), absl::Milliseconds(200));
+}
+
+TEST_P(StrategyTest, RefusesAnInvalidConfig) {
+  RunConfig config;
+  EXPECT_EQ(RunStrategy(GetParam(), config).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  config.server = RefusingAddress();
+  config.in_flight = 0;
+  EXPECT_EQ(RunStrategy(GetParam(), config).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Built, StrategyTest,
+    ::testing::ValuesIn(AllStrategyKinds()),
+    [](const ::testing::TestParamInfo<StrategyKind>& info) {
+      return std::string(StrategyKindName(info.param));
+    });
+
+TEST(StrategyKind, NamesRoundTrip) {
+  for (StrategyKind kind : AllStrategyKinds()) {
+    absl::StatusOr<StrategyKind> parsed =
+        ParseStrategyKind(StrategyKindName(kind));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, kind);
+  }
+  EXPECT_FALSE(ParseStrategyKind("Blocking").ok());
+  EXPECT_FALSE(ParseStrategyKind("").ok());
+}
+
+}  // namespace
+}  // namespace asyncwork::clients

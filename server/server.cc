@@ -1,0 +1,167 @@
+#include "server/server.h"
+
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/concurrency.h"
+#include "server/socket_server.h"
+
+namespace asyncwork::server {
+namespace {
+
+struct KindName {
+  ServerKind kind;
+  absl::string_view name;
+};
+
+constexpr KindName kKindNames[] = {
+    {ServerKind::kBlocking, "blocking"}, {ServerKind::kThreading, "threading"},
+    {ServerKind::kForking, "forking"},   {ServerKind::kPool, "pool"},
+    {ServerKind::kEpoll, "epoll"}};
+
+absl::Status CheckRange(absl::string_view name, int64_t value, int64_t low,
+                        int64_t high) {
+  if (value >= low && value <= high) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, "=", value, ": must be ", low, " to ", high));
+}
+
+// SocketServerRunner runs one socketserver-style server's ServeForever on a
+// thread of its own.
+class SocketServerRunner : public RunningServer {
+ public:
+  SocketServerRunner(std::unique_ptr<BaseServer> server,
+                     absl::Duration drain_timeout)
+      : RunningServer(server->server_address()),
+        server_(std::move(server)),
+        drain_timeout_(drain_timeout),
+        thread_([this] { serve_status_ = server_->ServeForever(); }) {}
+
+  ~SocketServerRunner() override { (void)Stop(); }
+
+  absl::Status Stop() override {
+    if (stopped_) return absl::OkStatus();
+    stopped_ = true;
+    absl::Status stopped = server_->Stop(drain_timeout_);
+    thread_.join();
+    return serve_status_.ok() ? stopped : serve_status_;
+  }
+
+ private:
+  std::unique_ptr<BaseServer> server_;
+  const absl::Duration drain_timeout_;
+  absl::Status serve_status_;  // written by thread_, read after joining it
+  bool stopped_ = false;
+  std::thread thread_;  // declared last: starts once the rest is ready
+};
+
+std::unique_ptr<ConcurrencyPolicy> MakePolicy(ServerKind kind,
+                                              const ServerOptions& options) {
+  switch (kind) {
+    case ServerKind::kThreading:
+      return std::make_unique<ThreadingPolicy>(ThreadingPolicy::Options{
+          .daemon_threads = false,
+          .block_on_close = true,
+          .max_threads = options.max_threads});
+    case ServerKind::kForking:
+      return std::make_unique<ForkingPolicy>(ForkingPolicy::Options{
+          .block_on_close = true, .max_children = options.max_children});
+    case ServerKind::kPool:
+      return std::make_unique<ThreadPoolPolicy>(ThreadPoolPolicy::Options{
+          .pool_size = options.pool_size, .max_queued = 0,
+          .block_on_close = true});
+    case ServerKind::kBlocking:
+    case ServerKind::kEpoll:
+      break;
+  }
+  return std::make_unique<SynchronousPolicy>();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerKind> ParseServerKind(absl::string_view name) {
+  for (const KindName& entry : kKindNames) {
+    if (entry.name == name) return entry.kind;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown server kind \"", name,
+                   "\": expected blocking, threading, forking, pool or epoll"));
+}
+
+absl::string_view ServerKindName(ServerKind kind) {
+  for (const KindName& entry : kKindNames) {
+    if (entry.kind == kind) return entry.name;
+  }
+  return "unknown";
+}
+
+bool ServerKindServes(ServerKind kind, net::Transport transport) {
+  if (kind == ServerKind::kEpoll) {
+    return transport == net::Transport::kTcp ||
+           transport == net::Transport::kUnixStream;
+  }
+  return true;
+}
+
+absl::Status ValidateServerOptions(const ServerOptions& options) {
+  for (absl::Status status : {
+           CheckRange("threads", options.threads, 1, 256),
+           CheckRange("pool_size", options.pool_size, 1, 4096),
+           CheckRange("max_threads", options.max_threads, 1, 65536),
+           CheckRange("max_children", options.max_children, 1, 4096),
+           CheckRange("hash_workers", options.hash_workers, 1, 256),
+           CheckRange("max_connections", options.max_connections, 1,
+                      10'000'000),
+           CheckRange("max_frame", options.max_frame, 16,
+                      framing::kDefaultMaxBodySize),
+       }) {
+    if (!status.ok()) return status;
+  }
+  if (options.idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idle_timeout=", absl::FormatDuration(options.idle_timeout),
+                     ": must be positive"));
+  }
+  if (options.drain_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "drain_timeout=", absl::FormatDuration(options.drain_timeout),
+        ": must not be negative"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
+    ServerKind kind, const net::Address& listen, const ServerOptions& options) {
+  absl::Status valid = ValidateServerOptions(options);
+  if (!valid.ok()) return valid;
+  if (!ServerKindServes(kind, listen.transport())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the ", ServerKindName(kind), " server does not serve ",
+        net::TransportName(listen.transport()), " (", listen.ToString(), ")"));
+  }
+  if (kind == ServerKind::kEpoll) {
+    return absl::UnimplementedError("the epoll server is not built yet");
+  }
+  ServerConfig config{.idle_timeout = options.idle_timeout,
+                      .max_frame = options.max_frame,
+                      .max_connections = options.max_connections};
+  std::unique_ptr<BaseServer> server;
+  if (listen.is_stream()) {
+    absl::StatusOr<std::unique_ptr<StreamServer>> created =
+        StreamServer::Create(listen, MakeWorkStreamHandler,
+                             MakePolicy(kind, options), config);
+    if (!created.ok()) return created.status();
+    server = std::move(*created);
+  } else {
+    absl::StatusOr<std::unique_ptr<DatagramServer>> created =
+        DatagramServer::Create(listen, MakeWorkDatagramHandler,
+                               MakePolicy(kind, options), config);
+    if (!created.ok()) return created.status();
+    server = std::move(*created);
+  }
+  return std::make_unique<SocketServerRunner>(std::move(server),
+                                              options.drain_timeout);
+}
+
+}  // namespace asyncwork::server

@@ -1,0 +1,127 @@
+// server.h: every asyncwork server behind one call, running in background
+// threads of this process — for tests, benchmarks, the demo and
+// //server:serve.
+//
+//   ServerOptions options;
+//   options.threads = 2;
+//   absl::StatusOr<std::unique_ptr<RunningServer>> server = StartServer(
+//       ServerKind::kEpoll, *net::Address::Parse("127.0.0.1:0"), options);
+//   if (!server.ok()) return server.status();
+//   Connect((*server)->address());   // the real bound port
+//   absl::Status stopped = (*server)->Stop();  // graceful; also on destroy
+//
+// The kinds, and the transports each serves:
+//
+//   kind       policy                                 tcp unix udp unixgram
+//   blocking   one request at a time (SynchronousPolicy)  yes yes  yes yes
+//   threading  a thread per request (ThreadingPolicy)     yes yes  yes yes
+//   forking    a process per request (ForkingPolicy)      yes yes  yes yes
+//   pool       a bounded thread pool (ThreadPoolPolicy)   yes yes  yes yes
+//   epoll      event loops on net/'s reactor (EpollServer) yes yes  no  no
+//
+// For a datagram transport a "request" is one datagram, so threading makes
+// a thread per datagram and forking a child per datagram, as socketserver's
+// ThreadingUDPServer and ForkingUDPServer do.
+//
+// The forking kind forks from the serving thread of a process that has
+// other threads (the caller's, at least): see ForkingPolicy for what that
+// means for the children.
+#ifndef ASYNCWORK_SERVER_SERVER_H_
+#define ASYNCWORK_SERVER_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "framing/frame.h"
+#include "net/address.h"
+
+namespace asyncwork::server {
+
+enum class ServerKind { kBlocking, kThreading, kForking, kPool, kEpoll };
+
+// kAllServerKinds lists every kind, for tests and benchmarks that cover all.
+inline constexpr ServerKind kAllServerKinds[] = {
+    ServerKind::kBlocking, ServerKind::kThreading, ServerKind::kForking,
+    ServerKind::kPool, ServerKind::kEpoll};
+
+// ParseServerKind maps "blocking", "threading", "forking", "pool" or
+// "epoll" to a kind; anything else is InvalidArgument listing them.
+absl::StatusOr<ServerKind> ParseServerKind(absl::string_view name);
+
+// ServerKindName is the inverse of ParseServerKind.
+absl::string_view ServerKindName(ServerKind kind);
+
+// ServerKindServes returns whether `kind` serves `transport` (the table
+// above).
+bool ServerKindServes(ServerKind kind, net::Transport transport);
+
+// ServerOptions configures StartServer. Each option applies to the kinds
+// its comment names; ValidateServerOptions checks the ranges.
+struct ServerOptions {
+  // threads: epoll event loops (each on its own thread), 1 to 256.
+  int threads = 1;
+  // pool_size: threads of the pool kind, 1 to 4096.
+  int pool_size = 16;
+  // max_threads: handler threads of the threading kind at once, 1 to 65536.
+  int max_threads = 256;
+  // max_children: child processes of the forking kind at once, 1 to 4096.
+  int max_children = 64;
+  // hash_on_workers: the epoll kind runs HASH on a worker pool of
+  // hash_workers threads (1 to 256) instead of on the loop.
+  bool hash_on_workers = false;
+  int hash_workers = 2;
+  // idle_timeout: a connection that sends nothing (or an unfinished frame)
+  // for this long is closed; also bounds each wait to send. Positive.
+  absl::Duration idle_timeout = absl::Seconds(30);
+  // max_connections: connections open at once, 1 to 10,000,000; one more
+  // is accepted and closed at once with a log line (stream transports).
+  int max_connections = 10000;
+  // max_frame: the largest frame body accepted, 16 to 16 MiB (the
+  // protocol's maximum); a longer one closes the connection.
+  uint32_t max_frame = framing::kDefaultMaxBodySize;
+  // drain_timeout: how long Stop lets owed replies finish before aborting
+  // the waits still going. Non-negative.
+  absl::Duration drain_timeout = absl::Seconds(10);
+};
+
+// ValidateServerOptions returns InvalidArgument naming the first option out
+// of range, e.g. "threads=0: must be 1 to 256".
+absl::Status ValidateServerOptions(const ServerOptions& options);
+
+// RunningServer is a server serving in background threads of this process.
+class RunningServer {
+ public:
+  virtual ~RunningServer() = default;
+  RunningServer(const RunningServer&) = delete;
+  RunningServer& operator=(const RunningServer&) = delete;
+
+  // address is the real bound address (the port chosen for port 0).
+  const net::Address& address() const { return address_; }
+
+  // Stop stops gracefully: no new connections or datagrams; requests
+  // already received are answered (waits bounded by drain_timeout, after
+  // which they are aborted); every thread is joined and every child
+  // reaped. Returns the first error the server met while serving. Call
+  // from one thread; a second call returns OK. The destructor calls it.
+  virtual absl::Status Stop() = 0;
+
+ protected:
+  explicit RunningServer(net::Address address) : address_(std::move(address)) {}
+
+ private:
+  net::Address address_;
+};
+
+// StartServer starts a `kind` server listening on `listen` and returns once
+// it accepts connections. Errors: InvalidArgument for bad options or a
+// transport the kind does not serve; the bind's and listen's errors.
+absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
+    ServerKind kind, const net::Address& listen, const ServerOptions& options);
+
+}  // namespace asyncwork::server
+
+#endif  // ASYNCWORK_SERVER_SERVER_H_

@@ -1,0 +1,75 @@
+// shaping_test_util.h: helpers shared by the shaping tests and benchmark
+// (testonly).
+//
+//   std::string sent = Pattern(1 << 20, /*seed=*/3);   // repeatable bytes
+//   Drained got = Drain(socket);                        // what is there now
+//   std::string stamp = Timestamp(absl::Now());         // 8 bytes
+//   absl::Duration delay = absl::Now() - ReadTimestamp(stamp);
+#ifndef ASYNCWORK_SIM_SHAPING_TEST_UTIL_H_
+#define ASYNCWORK_SIM_SHAPING_TEST_UTIL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "net/address.h"
+#include "net/socket.h"
+
+namespace asyncwork::sim::testing {
+
+// Pattern returns `size` bytes that depend on `seed` and on each byte's
+// position, so a lost, repeated or reordered byte shows.
+std::string Pattern(size_t size, uint64_t seed);
+
+// Drained is what one Drain call found.
+struct Drained {
+  std::string bytes;
+  bool eof = false;
+  // The read error, if one ended the drain (a reset, say).
+  absl::Status error;
+};
+
+// Drain reads `socket` until it would block, ends or fails; never waits.
+// On a datagram socket each datagram is appended in turn; DrainDatagrams
+// keeps them apart.
+Drained Drain(net::Socket& socket);
+
+// DrainDatagrams reads every datagram waiting on `socket`, in order.
+std::vector<std::string> DrainDatagrams(net::Socket& socket);
+
+// WriteSome writes as much of `data` from `*offset` as the socket takes
+// now and advances `*offset`; aborts on an error.
+void WriteSome(net::Socket& socket, absl::string_view data, size_t* offset);
+
+// ListenOrDie listens on `address` (a literal such as "127.0.0.1:0");
+// aborts if it cannot. net/test_util.h is private to net/, hence these few.
+net::Socket ListenOrDie(absl::string_view address);
+
+// AddressOf is `socket`'s local address (the real port after port 0).
+net::Address AddressOf(const net::Socket& socket);
+
+// TcpPairOrDie returns both ends of a fresh loopback TCP connection,
+// {client, server}.
+std::pair<net::Socket, net::Socket> TcpPairOrDie();
+
+// RefusedAddress returns a 127.0.0.1 address nothing listens on (a port
+// bound and closed again), so connects to it are refused.
+net::Address RefusedAddress();
+
+// kTimestampBytes is the size of a Timestamp.
+inline constexpr size_t kTimestampBytes = 8;
+
+// Timestamp encodes `time` (nanoseconds since the epoch) in 8 bytes.
+std::string Timestamp(absl::Time time);
+
+// ReadTimestamp decodes the first 8 bytes of `bytes`.
+absl::Time ReadTimestamp(absl::string_view bytes);
+
+}  // namespace asyncwork::sim::testing
+
+#endif  // ASYNCWORK_SIM_SHAPING_TEST_UTIL_H_
