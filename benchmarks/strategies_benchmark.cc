@@ -3,10 +3,10 @@
 // 10 ms capped at 10 mbit — all in this process.
 //
 //   tools/bazel run //benchmarks:strategies
-//   tools/bazel run //benchmarks:strategies -- \
-//       --benchmark_filter='server:epoll/latency_us:10000/' \
-//       --benchmark_repetitions=5 --benchmark_out=$PWD/s.json \
-//       --benchmark_out_format=json
+//   tools/bazel run //benchmarks:strategies --
+//       --benchmark_filter='server:epoll/latency_us:10000/'
+//       --benchmark_repetitions=5 --benchmark_out=$PWD/s.json
+//       --benchmark_out_format=json          (one command line)
 //
 // Names carry the configuration as "key:value" segments, which tools/plot
 // and tools/bench_compare read:
@@ -112,8 +112,8 @@ void BM_Strategy(benchmark::State& state, Experiment e) {
       warm_up > absl::ZeroDuration()) {
     Experiment warm = e;
     warm.duration = warm_up;
-    absl::StatusOr<clients::RunStats> stats =
-        clients::RunStrategy(warm.strategy, tools::MakeRunConfig(warm, *address));
+    absl::StatusOr<clients::RunStats> stats = clients::RunStrategy(
+        warm.strategy, tools::MakeRunConfig(warm, *address));
     if (!stats.ok()) {
       state.SkipWithError(stats.status().ToString().c_str());
       return;
@@ -177,6 +177,10 @@ int main(int argc, char** argv) {
   asyncwork::benchmarks::RegisterAll();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  asyncwork::benchmarks::Servers().StopAll();
+  if (absl::Status stopped = asyncwork::benchmarks::Servers().StopAll();
+      !stopped.ok()) {
+    std::fprintf(stderr, "strategies: warning: a server reported: %s\n",
+                 stopped.ToString().c_str());
+  }
   return 0;
 }

@@ -42,8 +42,8 @@ absl::StatusOr<framing::Op> ParseOpName(absl::string_view name) {
   for (const OpName& known : kOpNames) {
     if (known.name == name) return known.op;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "op '", name, "' is not one of echo, reverse, hash, sleep"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("op '", name, "' is not one of echo, reverse, hash, sleep"));
 }
 
 absl::string_view OpFlagName(framing::Op op) {

@@ -138,12 +138,12 @@ std::string DescribeCrossover(const Crossover& c) {
     absl::StrAppend(&fixed, fixed.empty() ? "" : ", ", ShortAxisName(other),
                     " ", FormatAxisValue(other, c.where[other]));
   }
-  return absl::StrFormat("%s overtakes %s as the %s grows from %s to %s (%s): "
-                         "%.2gx -> %.2gx",
-                         c.overtaker, c.overtaken, SweepAxisName(c.axis),
-                         FormatAxisValue(c.axis, c.from),
-                         FormatAxisValue(c.axis, c.to), fixed, c.ratio_from,
-                         c.ratio_to);
+  return absl::StrFormat(
+      "%s overtakes %s as the %s grows from %s to %s (%s): "
+      "%.2gx -> %.2gx",
+      c.overtaker, c.overtaken, SweepAxisName(c.axis),
+      FormatAxisValue(c.axis, c.from), FormatAxisValue(c.axis, c.to), fixed,
+      c.ratio_from, c.ratio_to);
 }
 
 }  // namespace asyncwork::tools

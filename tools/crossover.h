@@ -8,7 +8,8 @@
 //
 //   std::vector<StrategyRate> rates = {
 //       {"threaded", {{1000, 4, 0}}, 900}, {"callback", {{1000, 4, 0}}, 800},
-//       {"threaded", {{1000, 64, 0}}, 2000}, {"callback", {{1000, 64, 0}}, 9000}};
+//       {"threaded", {{1000, 64, 0}}, 2000}, {"callback", {{1000, 64, 0}},
+//       9000}};
 //   for (const Crossover& c : FindCrossovers(rates)) {
 //     std::cout << DescribeCrossover(c) << "\n";
 //     // callback overtakes threaded as the in-flight window grows from 4 to
@@ -43,9 +44,7 @@ absl::string_view SweepAxisName(SweepAxis axis);
 struct GridPoint {
   std::array<double, kSweepAxes> at = {0, 0, 0};
 
-  double operator[](SweepAxis axis) const {
-    return at[static_cast<int>(axis)];
-  }
+  double operator[](SweepAxis axis) const { return at[static_cast<int>(axis)]; }
   friend bool operator==(const GridPoint&, const GridPoint&) = default;
   friend auto operator<=>(const GridPoint&, const GridPoint&) = default;
 };

@@ -18,8 +18,10 @@ GridPoint At(double latency_us, double in_flight, double cost) {
 
 TEST(FindCrossovers, FindsTheWindowWhereOneStrategyOvertakesAnother) {
   const std::vector<StrategyRate> rates = {
-      {"threaded", At(1000, 4, 0), 900},   {"callback", At(1000, 4, 0), 800},
-      {"threaded", At(1000, 64, 0), 2000}, {"callback", At(1000, 64, 0), 9000},
+      {"threaded", At(1000, 4, 0), 900},
+      {"callback", At(1000, 4, 0), 800},
+      {"threaded", At(1000, 64, 0), 2000},
+      {"callback", At(1000, 64, 0), 9000},
   };
   const std::vector<Crossover> found = FindCrossovers(rates);
   ASSERT_THAT(found, SizeIs(1));
@@ -39,8 +41,8 @@ TEST(FindCrossovers, FindsTheWindowWhereOneStrategyOvertakesAnother) {
 
 TEST(FindCrossovers, NoneWhileTheOrderHolds) {
   const std::vector<StrategyRate> rates = {
-      {"blocking", At(0, 1, 0), 100}, {"callback", At(0, 1, 0), 200},
-      {"blocking", At(0, 8, 0), 100}, {"callback", At(0, 8, 0), 900},
+      {"blocking", At(0, 1, 0), 100},  {"callback", At(0, 1, 0), 200},
+      {"blocking", At(0, 8, 0), 100},  {"callback", At(0, 8, 0), 900},
       {"blocking", At(0, 64, 0), 100}, {"callback", At(0, 64, 0), 5000},
   };
   EXPECT_THAT(FindCrossovers(rates), IsEmpty());
@@ -48,8 +50,10 @@ TEST(FindCrossovers, NoneWhileTheOrderHolds) {
 
 TEST(FindCrossovers, NoiseWithinTheToleranceIsATie) {
   const std::vector<StrategyRate> rates = {
-      {"a", At(0, 1, 0), 102}, {"b", At(0, 1, 0), 100},
-      {"a", At(0, 2, 0), 100}, {"b", At(0, 2, 0), 103},
+      {"a", At(0, 1, 0), 102},
+      {"b", At(0, 1, 0), 100},
+      {"a", At(0, 2, 0), 100},
+      {"b", At(0, 2, 0), 103},
   };
   EXPECT_THAT(FindCrossovers(rates, 0.05), IsEmpty());
   // With no tolerance the same numbers do cross.
@@ -58,9 +62,8 @@ TEST(FindCrossovers, NoiseWithinTheToleranceIsATie) {
 
 TEST(FindCrossovers, StepsOverATieBetweenTwoLeads) {
   const std::vector<StrategyRate> rates = {
-      {"a", At(0, 1, 0), 50},  {"b", At(0, 1, 0), 100},
-      {"a", At(0, 2, 0), 100}, {"b", At(0, 2, 0), 101},
-      {"a", At(0, 4, 0), 300}, {"b", At(0, 4, 0), 100},
+      {"a", At(0, 1, 0), 50},  {"b", At(0, 1, 0), 100}, {"a", At(0, 2, 0), 100},
+      {"b", At(0, 2, 0), 101}, {"a", At(0, 4, 0), 300}, {"b", At(0, 4, 0), 100},
   };
   const std::vector<Crossover> found = FindCrossovers(rates);
   ASSERT_THAT(found, SizeIs(1));
@@ -71,7 +74,7 @@ TEST(FindCrossovers, StepsOverATieBetweenTwoLeads) {
 
 TEST(FindCrossovers, ReportsEachChangeOfLeadAlongTheAxis) {
   const std::vector<StrategyRate> rates = {
-      {"a", At(0, 0, 0), 50},  {"b", At(0, 0, 0), 100},
+      {"a", At(0, 0, 0), 50},   {"b", At(0, 0, 0), 100},
       {"a", At(0, 0, 10), 200}, {"b", At(0, 0, 10), 100},
       {"a", At(0, 0, 20), 50},  {"b", At(0, 0, 20), 100},
   };

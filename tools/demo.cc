@@ -66,9 +66,8 @@ DemoRow RowOf(const SweepCell& cell) {
           .failed = m.failed,
           .bound_fraction = m.bound_fraction,
           .p99 = m.completed > 0 ? std::optional(m.p99) : std::nullopt,
-          .cpu_per_request = m.completed > 0
-                                 ? std::optional(m.cpu_per_request)
-                                 : std::nullopt};
+          .cpu_per_request = m.completed > 0 ? std::optional(m.cpu_per_request)
+                                             : std::nullopt};
 }
 
 int Main(const clients::ClientOptions& options,
@@ -102,26 +101,34 @@ int Main(const clients::ClientOptions& options,
   grid.deadline = options.deadline;
 
   absl::StatusOr<Experiment> first =
-      ExperimentFor(grid, server_kind, {grid.strategies.front(),
-                                        options.latency, options.in_flight,
-                                        grid.costs.front()});
+      ExperimentFor(grid, server_kind,
+                    {grid.strategies.front(), options.latency,
+                     options.in_flight, grid.costs.front()});
   if (!first.ok()) {
     std::fprintf(stderr, "demo: %s\n", first.status().ToString().c_str());
     return kBadFlag;
   }
-  const Bound bound = ComputeBound(
-      MakeBoundConfig(*first, MeasureHashNanosPerByteRound()));
-  std::fprintf(
-      human,
-      "asyncwork demo: %zu client strategies, %s each, against the %s "
-      "server\nlink: %s one way, %s; %d requests in flight; op %s, %lld "
-      "bytes%s\nthe link allows at most %s\n\n",
-      strategies.size(), absl::FormatDuration(options.duration).c_str(),
-      grid.server.c_str(), sim::FormatLatency(options.latency).c_str(),
-      sim::FormatBandwidth(options.bandwidth).c_str(), options.in_flight,
-      options.op.c_str(), static_cast<long long>(options.size),
-      options.arg != 0 ? absl::StrCat(", arg ", options.arg).c_str() : "",
-      DescribeBound(bound, options.in_flight).c_str());
+  // The header gives the link's bound; each row's fraction also counts the
+  // server's own limit, which may depend on the strategy's connections.
+  BoundConfig link_only =
+      MakeBoundConfig(*first, MeasureHashNanosPerByteRound());
+  link_only.server_parallelism = kUnlimitedParallelism;
+  const Bound bound = ComputeBound(link_only);
+  std::string header = absl::StrFormat(
+      "asyncwork demo: %d client strategies, %s each, against the %s server\n"
+      "link: %s one way, %s; %d requests in flight; op %s, %d bytes",
+      strategies.size(), absl::FormatDuration(options.duration), grid.server,
+      sim::FormatLatency(options.latency),
+      sim::FormatBandwidth(options.bandwidth), options.in_flight, options.op,
+      options.size);
+  if (options.arg != 0) absl::StrAppend(&header, ", arg ", options.arg);
+  absl::StrAppend(&header, "\n",
+                  bound.finite()
+                      ? absl::StrCat("the link allows at most ",
+                                     DescribeBound(bound, options.in_flight))
+                      : "no theoretical bound: an unshaped link",
+                  "\n\n");
+  std::fputs(header.c_str(), human);
   std::fflush(human);
 
   ServerSet servers;
@@ -129,8 +136,9 @@ int Main(const clients::ClientOptions& options,
   const absl::Status status = RunSweep(
       grid, LiveCellRunner(grid, server_kind, &servers, fileno(human)),
       [&](size_t index, size_t total, const SweepCell& cell) {
-        std::fprintf(human, "[%zu/%zu] %-10s %10s  (%llu completed, %llu "
-                            "failed)\n",
+        std::fprintf(human,
+                     "[%zu/%zu] %-10s %10s  (%llu completed, %llu "
+                     "failed)\n",
                      index + 1, total, cell.spec.strategy.c_str(),
                      FormatSi(cell.result.work_per_s, "/s").c_str(),
                      static_cast<unsigned long long>(cell.result.completed),
@@ -138,7 +146,10 @@ int Main(const clients::ClientOptions& options,
         std::fflush(human);
       },
       &cells);
-  servers.StopAll();
+  if (absl::Status stopped = servers.StopAll(); !stopped.ok()) {
+    std::fprintf(stderr, "demo: warning: the server reported: %s\n",
+                 stopped.ToString().c_str());
+  }
   if (!status.ok()) {
     std::fprintf(stderr, "demo: %s\n", status.ToString().c_str());
     return 1;
@@ -154,8 +165,7 @@ int Main(const clients::ClientOptions& options,
                FormatHeadline(rows).c_str());
   if (options.json) std::fputs(FormatSweepJson(grid, cells).c_str(), stdout);
   if (failed > 0) {
-    std::fprintf(stderr,
-                 "demo: %llu requests failed; a healthy run has none\n",
+    std::fprintf(stderr, "demo: %llu requests failed; a healthy run has none\n",
                  static_cast<unsigned long long>(failed));
     return 1;
   }

@@ -44,18 +44,18 @@ std::string FormatDemoTable(const std::vector<DemoRow>& rows) {
   for (const DemoRow& row : rows) fastest = std::max(fastest, row.work_per_s);
 
   // Cells first, so each column can be as wide as its widest cell.
-  const std::vector<std::string> header = {
-      "strategy", "work/s", "vs blocking", "of bound", "p99 latency",
-      "cpu/request"};
+  const std::vector<std::string> header = {"strategy",    "work/s",
+                                           "vs blocking", "of bound",
+                                           "p99 latency", "cpu/request"};
   std::vector<std::vector<std::string>> cells = {header};
   for (const DemoRow& row : rows) {
     const std::optional<double> speedup =
         SpeedupOverBaseline(rows, row, kBaseline);
-    cells.push_back({row.strategy, FormatSi(row.work_per_s),
-                     speedup.has_value() ? absl::StrFormat("%.1fx", *speedup)
-                                         : "-",
-                     PercentCell(row.bound_fraction), DurationCell(row.p99),
-                     DurationCell(row.cpu_per_request)});
+    cells.push_back(
+        {row.strategy, FormatSi(row.work_per_s),
+         speedup.has_value() ? absl::StrFormat("%.1fx", *speedup) : "-",
+         PercentCell(row.bound_fraction), DurationCell(row.p99),
+         DurationCell(row.cpu_per_request)});
   }
   std::vector<size_t> widths(header.size(), 0);
   for (const auto& line : cells) {
@@ -82,8 +82,7 @@ std::string FormatDemoTable(const std::vector<DemoRow>& rows) {
       }
       absl::StrAppend(&out, "  ", std::string(bar, '#'));
       if (row.failed > 0) {
-        absl::StrAppend(&out, bar > 0 ? " " : "", "(", row.failed,
-                        " failed)");
+        absl::StrAppend(&out, bar > 0 ? " " : "", "(", row.failed, " failed)");
       }
     }
     // No trailing spaces on a line without a bar.
@@ -103,9 +102,9 @@ std::string FormatHeadline(const std::vector<DemoRow>& rows) {
   const std::optional<double> speedup =
       SpeedupOverBaseline(rows, *best, kBaseline);
   if (!speedup.has_value()) return "";
-  std::string out = absl::StrFormat(
-      "%s finished %.1fx the work of %s in the same time", best->strategy,
-      *speedup, kBaseline);
+  std::string out =
+      absl::StrFormat("%s finished %.1fx the work of %s in the same time",
+                      best->strategy, *speedup, kBaseline);
   if (best->bound_fraction > 0) {
     absl::StrAppendFormat(&out, ", %.0f%% of what the link allows",
                           100 * best->bound_fraction);

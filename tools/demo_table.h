@@ -11,7 +11,8 @@
 //
 //   strategy   work/s  vs blocking  of bound  p99 latency  cpu/request
 //   blocking     48.5         1.0x      3.0%            -            -  #
-//   callback    1.52k        31.3x     95.0%            -            -  ##########...
+//   callback    1.52k        31.3x     95.0%            -            -
+//   ##########...
 //
 // and FormatHeadline sums it up in one sentence.
 #ifndef ASYNCWORK_TOOLS_DEMO_TABLE_H_

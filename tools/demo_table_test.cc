@@ -76,7 +76,8 @@ TEST(FormatDemoTable, OneAlignedLinePerStrategyWithSpeedupAndBound) {
   EXPECT_THAT(lines[3], HasSubstr("1.5k"));
   EXPECT_THAT(lines[3], HasSubstr("(2 failed)"));
   // Columns line up: "vs blocking" ends where each speedup ends.
-  const size_t end = lines[0].find("vs blocking") + std::string("vs blocking").size();
+  const size_t end =
+      lines[0].find("vs blocking") + std::string("vs blocking").size();
   EXPECT_EQ(lines[1].substr(end - 4, 4), "1.0x");
   EXPECT_EQ(lines[3].substr(end - 5, 5), "30.0x");
 }

@@ -92,9 +92,8 @@ BoundConfig MakeBoundConfig(const Experiment& e,
   config.request_bytes = RequestWireBytes(e.workload);
   config.response_bytes = ResponseWireBytes(e.workload);
   config.service_time = ServiceTime(e.workload, hash_ns_per_byte_round);
-  config.server_parallelism =
-      ServerParallelism(e.server_kind, e.workload.op,
-                        ClientConnections(e.strategy, e.in_flight));
+  config.server_parallelism = ServerParallelism(
+      e.server_kind, e.workload.op, ClientConnections(e.strategy, e.in_flight));
   return config;
 }
 
@@ -193,7 +192,10 @@ CellRunner LiveCellRunner(const SweepGrid& grid, server::ServerKind kind,
   };
 }
 
-ServerSet::~ServerSet() { StopAll(); }
+ServerSet::~ServerSet() {
+  // A server's error has been reported by StopAll if anyone asked.
+  StopAll().IgnoreError();
+}
 
 absl::StatusOr<net::Address> ServerSet::AddressOf(server::ServerKind kind) {
   auto it = servers_.find(kind);
@@ -208,9 +210,11 @@ absl::StatusOr<net::Address> ServerSet::AddressOf(server::ServerKind kind) {
   return it->second->address();
 }
 
-void ServerSet::StopAll() {
-  for (auto& [kind, running] : servers_) running->Stop();
+absl::Status ServerSet::StopAll() {
+  absl::Status first;
+  for (auto& [kind, running] : servers_) first.Update(running->Stop());
   servers_.clear();
+  return first;
 }
 
 }  // namespace asyncwork::tools

@@ -79,13 +79,11 @@ int ClientConnections(clients::StrategyKind kind, int in_flight);
 // CPU-bound HASH is further capped by the machine's cores, and by the
 // single event loop of the default epoll server, which otherwise overlaps
 // SLEEPs without limit (kUnlimitedParallelism).
-int ServerParallelism(server::ServerKind kind, framing::Op op,
-                      int connections);
+int ServerParallelism(server::ServerKind kind, framing::Op op, int connections);
 
 // MakeBoundConfig returns bound.h's input for `e`. HASH's service time uses
 // `hash_ns_per_byte_round` (MeasureHashNanosPerByteRound).
-BoundConfig MakeBoundConfig(const Experiment& e,
-                            double hash_ns_per_byte_round);
+BoundConfig MakeBoundConfig(const Experiment& e, double hash_ns_per_byte_round);
 
 // Measure summarises `stats` against `bound` (Measurement is in
 // sweep_lib.h).
@@ -115,12 +113,12 @@ class ServerSet {
   // need be; the error is StartServer's.
   absl::StatusOr<net::Address> AddressOf(server::ServerKind kind);
 
-  // StopAll stops every server started so far.
-  void StopAll();
+  // StopAll stops every server started so far and returns the first error
+  // one met while serving.
+  absl::Status StopAll();
 
  private:
-  std::map<server::ServerKind, std::unique_ptr<server::RunningServer>>
-      servers_;
+  std::map<server::ServerKind, std::unique_ptr<server::RunningServer>> servers_;
 };
 
 // ExperimentFor returns the experiment for one cell of `grid` against a

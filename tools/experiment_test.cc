@@ -137,10 +137,9 @@ TEST(ParseStrategyList, ReadsNamesInOrderAndRefusesBadLists) {
   EXPECT_THAT(*list, ElementsAre(clients::StrategyKind::kCallback,
                                  clients::StrategyKind::kBlocking));
   EXPECT_THAT(StrategyNames(*list), ElementsAre("callback", "blocking"));
-  EXPECT_THAT(ParseStrategyList("strategies", "callback,nonesuch")
-                  .status()
-                  .message(),
-              HasSubstr("--strategies=callback,nonesuch: "));
+  EXPECT_THAT(
+      ParseStrategyList("strategies", "callback,nonesuch").status().message(),
+      HasSubstr("--strategies=callback,nonesuch: "));
   EXPECT_THAT(
       ParseStrategyList("strategies", "polling,polling").status().message(),
       HasSubstr("twice"));
@@ -182,7 +181,7 @@ TEST(ServerSet, StartsEachKindOnceAndStopsThem) {
       servers.AddressOf(server::ServerKind::kEpoll);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(first->ToString(), again->ToString());
-  servers.StopAll();
+  EXPECT_TRUE(servers.StopAll().ok());
 }
 
 TEST(LiveCellRunner, MeasuresAShortRunAgainstARealServer) {

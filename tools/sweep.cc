@@ -3,7 +3,7 @@
 // callback win? what does each cost in CPU?".
 //
 //   tools/bazel run //tools:sweep
-//   tools/bazel run //tools:sweep -- --latencies=0,1ms,10ms,50ms \
+//   tools/bazel run //tools:sweep -- --latencies=0,1ms,10ms,50ms
 //       --windows=1,4,16,64,256 --op=hash --costs=1,100,1000 --per_cell=1s
 //   tools/bazel run //tools:sweep -- --out=sweep.json   # then tools/plot
 //
@@ -81,8 +81,8 @@ absl::StatusOr<SweepGrid> GridFromFlags(const clients::ClientOptions& options) {
                    clients::ClientOptions::kMaxInFlight);
   if (!windows.ok()) return windows.status();
   grid.in_flights.assign(windows->begin(), windows->end());
-  absl::StatusOr<std::vector<int64_t>> costs = ParseIntList(
-      "costs", absl::GetFlag(FLAGS_costs), 0, UINT32_MAX);
+  absl::StatusOr<std::vector<int64_t>> costs =
+      ParseIntList("costs", absl::GetFlag(FLAGS_costs), 0, UINT32_MAX);
   if (!costs.ok()) return costs.status();
   grid.costs.assign(costs->begin(), costs->end());
   absl::StatusOr<framing::Op> op = ParseOpName(options.op);
@@ -117,10 +117,9 @@ int Main(const clients::ClientOptions& options) {
   }
   FILE* human = options.json ? stderr : stdout;
   std::fprintf(human, "sweep: %zu cells of %s each, about %s in all\n",
-               CellCount(*grid),
-               absl::FormatDuration(grid->per_cell).c_str(),
-               absl::FormatDuration(
-                   grid->per_cell * static_cast<double>(CellCount(*grid)))
+               CellCount(*grid), absl::FormatDuration(grid->per_cell).c_str(),
+               absl::FormatDuration(grid->per_cell *
+                                    static_cast<double>(CellCount(*grid)))
                    .c_str());
   std::fflush(human);
 
@@ -130,17 +129,20 @@ int Main(const clients::ClientOptions& options) {
       *grid, LiveCellRunner(*grid, *kind, &servers, fileno(stderr)),
       [&](size_t index, size_t total, const SweepCell& cell) {
         // One line per cell on stderr, so a long sweep shows it is alive.
-        std::fprintf(stderr, "[%zu/%zu] %s latency %s window %d cost %u: %s\n",
-                     index + 1, total, cell.spec.strategy.c_str(),
-                     FormatAxisValue(
-                         SweepAxis::kLatency,
-                         absl::ToDoubleMicroseconds(cell.spec.latency))
-                         .c_str(),
-                     cell.spec.in_flight, cell.spec.cost,
-                     FormatSi(cell.result.work_per_s, "/s").c_str());
+        std::fprintf(
+            stderr, "[%zu/%zu] %s latency %s window %d cost %u: %s\n",
+            index + 1, total, cell.spec.strategy.c_str(),
+            FormatAxisValue(SweepAxis::kLatency,
+                            absl::ToDoubleMicroseconds(cell.spec.latency))
+                .c_str(),
+            cell.spec.in_flight, cell.spec.cost,
+            FormatSi(cell.result.work_per_s, "/s").c_str());
       },
       &cells);
-  servers.StopAll();
+  if (absl::Status stopped = servers.StopAll(); !stopped.ok()) {
+    std::fprintf(stderr, "sweep: warning: the server reported: %s\n",
+                 stopped.ToString().c_str());
+  }
   if (!status.ok()) return Fail(status, 1);
 
   std::fprintf(human, "\n%s", FormatSweepReport(*grid, cells, tie).c_str());
@@ -152,8 +154,9 @@ int Main(const clients::ClientOptions& options) {
     if (file) file << json;
     file.close();
     if (!file) return Fail(absl::ErrnoToStatus(errno, out), 1);
-    std::fprintf(human, "\nwrote %s (tools/bazel run //tools:plot -- %s -o "
-                        "report.html)\n",
+    std::fprintf(human,
+                 "\nwrote %s (tools/bazel run //tools:plot -- %s -o "
+                 "report.html)\n",
                  out.c_str(), out.c_str());
   }
   return 0;
