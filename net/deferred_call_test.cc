@@ -86,7 +86,8 @@ TEST(DeferredCall, ReschedulingItselfRunsOncePerDeferredPhaseWithoutBlocking) {
   // Each iteration would block for 10 s if the rescheduled call did not
   // make its wait poll instead. It runs in both deferred phases (0 and 5)
   // of each iteration, once each.
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(loop->RunOnce(absl::Seconds(10)).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(loop->RunOnce(absl::Seconds(10)).ok());
   EXPECT_EQ(runs, 10);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   call->Cancel();
@@ -95,7 +96,8 @@ TEST(DeferredCall, ReschedulingItselfRunsOncePerDeferredPhaseWithoutBlocking) {
 TEST(DeferredCall, CallDestroyedByAnEarlierCallDoesNotRun) {
   std::unique_ptr<EventLoop> loop = MakeLoop();
   int later_runs = 0;
-  auto later = std::make_unique<DeferredCall>(loop.get(), [&] { ++later_runs; });
+  auto later =
+      std::make_unique<DeferredCall>(loop.get(), [&] { ++later_runs; });
   DeferredCall first(loop.get(), [&] { later.reset(); });
   first.Schedule();
   later->Schedule();
@@ -108,9 +110,8 @@ TEST(DeferredCall, OwnerHandedToDeleteLaterFromItsOwnCallbackIsDestroyed) {
   std::unique_ptr<EventLoop> loop = MakeLoop();
   struct Owner {
     explicit Owner(EventLoop* loop, bool* destroyed)
-        : destroyed(destroyed), call(loop, [this, loop] {
-            loop->DeleteLater(std::move(self));
-          }) {}
+        : destroyed(destroyed),
+          call(loop, [this, loop] { loop->DeleteLater(std::move(self)); }) {}
     ~Owner() { *destroyed = true; }
     bool* destroyed;
     std::unique_ptr<Owner> self;

@@ -33,9 +33,10 @@ FramedConnection::FramedConnection(EventLoop* loop, Socket socket,
       socket_(std::move(socket)),
       watch_(loop, socket_.fd(), [this](uint32_t ready) { OnIoReady(ready); }),
       deferred_(loop, [this] { OnDeferred(); }),
-      decoder_(framing::FrameDecoder::Options{
-          .max_body_size = options.max_body_size}) {
-  ASYNCWORK_CHECK(socket_.valid()) << "FramedConnection needs an open socket";
+      decoder_(framing::FrameDecoder::Options{.max_body_size =
+                                                  options.max_body_size}) {
+  ASYNCWORK_CHECK(socket_.valid() && socket_.is_stream())
+      << "FramedConnection needs an open stream socket";
   ASYNCWORK_CHECK(options_.low_water_mark <= options_.high_water_mark)
       << "low_water_mark " << options_.low_water_mark
       << " above high_water_mark " << options_.high_water_mark;
@@ -54,7 +55,13 @@ absl::Status FramedConnection::Start() {
   loop_->AssertInLoopThread();
   ASYNCWORK_CHECK(!started_) << "FramedConnection::Start called twice";
   if (closed_) {
-    return absl::FailedPreconditionError("FramedConnection closed before Start");
+    return absl::FailedPreconditionError(
+        "FramedConnection closed before Start");
+  }
+  if (options_.tcp_no_delay && socket_.transport() == Transport::kTcp) {
+    if (absl::Status no_delay = socket_.SetNoDelay(true); !no_delay.ok()) {
+      return no_delay;
+    }
   }
   started_ = true;
   if (absl::Status watched = watch_.Watch(Interest()); !watched.ok()) {
@@ -91,8 +98,9 @@ void FramedConnection::AfterAppend(size_t frames) {
     ApplyInterest();
   }
   // No write now: everything appended in this iteration goes out in one
-  // writev before the loop waits again.
-  deferred_.Schedule();
+  // writev at its end. While the kernel's buffer is full, the writable
+  // event flushes instead; trying earlier would only meet EAGAIN.
+  if (!waiting_writable_) deferred_.Schedule();
 }
 
 void FramedConnection::ShutdownWrite() {
@@ -335,9 +343,8 @@ void FramedConnection::OnIdleTimer() {
   if (closed_) return;
   const absl::Time deadline = last_activity_ + options_.idle_timeout;
   if (loop_->Now() >= deadline) {
-    Close(absl::DeadlineExceededError(
-        absl::StrCat("connection idle for ",
-                     absl::FormatDuration(options_.idle_timeout))));
+    Close(absl::DeadlineExceededError(absl::StrCat(
+        "connection idle for ", absl::FormatDuration(options_.idle_timeout))));
     return;
   }
   // Activity since the timer was armed moved the deadline: one timer,

@@ -111,6 +111,9 @@ class FramedConnection {
     // positive. Checked lazily: activity only records a time, and the one
     // timer re-arms itself at the next possible deadline when it fires.
     absl::Duration idle_timeout = absl::InfiniteDuration();
+    // On a TCP socket, Start sets TCP_NODELAY: writes are already batched
+    // per iteration, so Nagle's algorithm would only add latency.
+    bool tcp_no_delay = true;
   };
 
   struct Callbacks {
@@ -146,14 +149,17 @@ class FramedConnection {
   FramedConnection(const FramedConnection&) = delete;
   FramedConnection& operator=(const FramedConnection&) = delete;
 
-  // Start begins reading and arms the idle timer. A failure to register the
-  // socket with the poller is returned (on_close is not called; the owner
-  // may Close or destroy). Call once. Loop thread.
+  // Start sets TCP_NODELAY (see Options), begins reading and arms the idle
+  // timer. A failure (setsockopt, registering with the poller) is returned
+  // and on_close is not called; the owner may Close or destroy. Call once.
+  // Loop thread.
   absl::Status Start();
 
-  // SendFrame appends a frame (header and `body`) to the output; it is
-  // written before the loop next waits. Ignored once Close, CloseAfterFlush
-  // or ShutdownWrite has been called. Loop thread.
+  // SendFrame appends a frame (header and `body`) to the output. It is
+  // written, with everything else appended in this iteration, at the end of
+  // the iteration; or, while the kernel's buffer is full, when the socket
+  // becomes writable. Ignored once Close, CloseAfterFlush or ShutdownWrite
+  // has been called. A body over 4 GiB - 1 aborts. Loop thread.
   void SendFrame(absl::string_view body);
 
   // AppendToOutput lets `append` append whole frames straight to the output
@@ -202,7 +208,9 @@ class FramedConnection {
   EventLoop* loop() const { return loop_; }
   const Options& options() const { return options_; }
 
-  // Statistics for tests and benchmarks.
+  // Statistics for tests and benchmarks: frames delivered to on_frame,
+  // frames queued for sending (including any a Close dropped), bytes moved,
+  // and read and write syscalls made (would-block ones included).
   uint64_t frames_received() const { return frames_received_; }
   uint64_t frames_sent() const { return frames_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
@@ -261,13 +269,13 @@ class FramedConnection {
 
   bool started_ = false;
   bool closed_ = false;
-  bool read_eof_ = false;             // the peer's end of stream was read
-  bool shutdown_requested_ = false;   // ShutdownWrite called
-  bool write_shut_ = false;           // shutdown(SHUT_WR) done
+  bool read_eof_ = false;            // the peer's end of stream was read
+  bool shutdown_requested_ = false;  // ShutdownWrite called
+  bool write_shut_ = false;          // shutdown(SHUT_WR) done
   bool close_after_flush_ = false;
   bool paused_by_owner_ = false;
-  bool paused_by_output_ = false;     // above the high-water mark
-  bool waiting_writable_ = false;     // output left that the kernel refused
+  bool paused_by_output_ = false;  // above the high-water mark
+  bool waiting_writable_ = false;  // output left that the kernel refused
 
   TimerId idle_timer_;
   absl::Time last_activity_;

@@ -1,5 +1,7 @@
 #include "net/framed_connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -50,7 +52,8 @@ std::string Frame(absl::string_view body) {
 // from it, so a lost, repeated, reordered or corrupted frame shows.
 std::string NumberedBody(uint64_t index, size_t size) {
   std::string body = absl::StrCat(index, ":");
-  while (body.size() < size) body.push_back(static_cast<char>('a' + (index + body.size()) % 26));
+  while (body.size() < size)
+    body.push_back(static_cast<char>('a' + (index + body.size()) % 26));
   return body;
 }
 
@@ -113,7 +116,8 @@ class Peer {
 // of any connected pair) and a Peer on the other, and records every
 // callback. A test sets its hooks, then calls Start.
 struct Harness {
-  Harness() : loop(MakeLoop()) {
+  explicit Harness(Backend backend = Backend::kEpoll)
+      : loop(MakeLoop(backend)) {
     auto [ours, theirs] = MakePair();
     our_socket = std::move(ours);
     peer = std::make_unique<Peer>(std::move(theirs));
@@ -214,6 +218,27 @@ TEST(FramedConnection, FramesSplitAtEveryByteBoundaryArriveWhole) {
   EXPECT_EQ(h.closes, 0);
 }
 
+TEST(FramedConnection, EchoesOnEveryBackend) {
+  for (Backend backend : kAllBackends) {
+    Harness h(backend);
+    h.on_frame = [&](absl::string_view body) { h.connection->SendFrame(body); };
+    h.Start();
+    std::string wire;
+    for (int i = 0; i < 100; ++i)
+      framing::AppendFrame(NumberedBody(i, 100), &wire);
+    h.peer->Write(wire);
+    ASSERT_TRUE(h.RunUntilPeerHas(100)) << BackendName(backend);
+    for (int i = 0; i < 100; ++i) {
+      EXPECT_EQ(h.peer->frames[i], NumberedBody(i, 100))
+          << BackendName(backend);
+    }
+    ASSERT_TRUE(h.peer->socket().ShutdownWrite().ok());
+    ASSERT_TRUE(h.RunUntil([&] { return h.closes > 0; }))
+        << BackendName(backend);
+    EXPECT_TRUE(h.close_reason.ok()) << h.close_reason;
+  }
+}
+
 TEST(FramedConnection, FramesWrittenOneByteAtATimeArriveWhole) {
   Harness h;
   h.Start();
@@ -235,7 +260,8 @@ TEST(FramedConnection, ThousandFramesFromOneBurstCostFewWriteSyscalls) {
   h.peer->Write(Frame("go"));
   ASSERT_TRUE(h.RunUntilPeerHas(1000));
   ASSERT_EQ(h.peer->frames.size(), 1000u);
-  for (int i = 0; i < 1000; ++i) EXPECT_EQ(h.peer->frames[i], NumberedBody(i, 64));
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_EQ(h.peer->frames[i], NumberedBody(i, 64));
   EXPECT_EQ(h.connection->frames_sent(), 1000u);
   EXPECT_GE(h.connection->write_syscalls(), 1u);
   EXPECT_LE(h.connection->write_syscalls(), 5u);
@@ -326,6 +352,11 @@ TEST(FramedConnection, SlowReaderMakesSenderQueueThenDrainWithNothingLost) {
   EXPECT_GE(resumes, 1);
   EXPECT_LE(max_output, options.high_water_mark + kBody + 4);
   EXPECT_FALSE(h.connection->reading_paused());
+  // Drained, the connection no longer watches for writability: a
+  // level-triggered writable watch left on would end this wait at once.
+  absl::Time before_wait = absl::Now();
+  ASSERT_TRUE(h.loop->RunOnce(absl::Milliseconds(30)).ok());
+  EXPECT_GE(absl::Now() - before_wait, absl::Milliseconds(29));
   EXPECT_EQ(h.connection->frames_received(), kFrames);
   EXPECT_EQ(h.closes, 0);
 }
@@ -450,6 +481,12 @@ TEST(FramedConnection, PeerResetClosesWithErrorNamingTheSyscall) {
   ASSERT_TRUE(pair.ok()) << pair.status();
   Harness h(std::move(pair->server), std::move(pair->client));
   h.Start();
+  int no_delay = 0;
+  socklen_t length = sizeof(no_delay);
+  ASSERT_EQ(::getsockopt(h.connection->socket().fd(), IPPROTO_TCP, TCP_NODELAY,
+                         &no_delay, &length),
+            0);
+  EXPECT_NE(no_delay, 0);
   h.peer->Write(Frame("before the reset"));
   ASSERT_TRUE(h.RunUntil([&] { return !h.frames.empty(); }));
   // SO_LINGER with a zero timeout makes close send a RST.
@@ -587,7 +624,8 @@ TEST(FramedConnection, DeleteLaterInsideOnFrameIsSafe) {
   };
   h.Start();
   h.peer->Write(Frame("1") + Frame("2") + Frame("3"));
-  ASSERT_TRUE(h.RunUntil([&] { return h.connection == nullptr && destroyed_frames > 0; }));
+  ASSERT_TRUE(h.RunUntil(
+      [&] { return h.connection == nullptr && destroyed_frames > 0; }));
   h.RunIterations(3);
   EXPECT_EQ(h.closes, 0);  // destruction does not call on_close
   h.peer->Read();
@@ -640,7 +678,8 @@ TEST(FramedConnection, ThousandConnectionsLeaveNoFdOpen) {
     if (i % 2 == 0) {
       // Half end by the peer leaving, half by being destroyed while open.
       ASSERT_TRUE(peer.socket().ShutdownWrite().ok());
-      ASSERT_TRUE(RunUntil(*loop, [&] { return closes > 0; }, kGenerousTimeout));
+      ASSERT_TRUE(RunUntil(
+          *loop, [&] { return closes > 0; }, kGenerousTimeout));
     } else {
       ASSERT_TRUE(loop->RunOnce(absl::ZeroDuration()).ok());
     }
