@@ -47,6 +47,10 @@ ABSL_FLAG(absl::Duration, per_iteration, absl::Milliseconds(200),
 ABSL_FLAG(absl::Duration, warm_up, absl::Milliseconds(50),
           "how long the unmeasured run before each benchmark lasts; 0 for "
           "none");
+ABSL_FLAG(absl::Duration, request_deadline, absl::Seconds(1),
+          "how long a request may wait before it counts as failed; a server "
+          "that serves fewer connections than the client opens (blocking, "
+          "pool) leaves the rest waiting this long at the end of each run");
 ABSL_FLAG(int, window, 32,
           "requests waiting at once (in_flight), for every strategy");
 
@@ -156,6 +160,7 @@ void RegisterAll() {
         }
         e.in_flight = absl::GetFlag(FLAGS_window);
         e.duration = absl::GetFlag(FLAGS_per_iteration);
+        e.deadline = absl::GetFlag(FLAGS_request_deadline);
         // A fixed seed: every run sends the same bytes.
         e.seed = 1;
         benchmark::RegisterBenchmark(Name(e).c_str(), BM_Strategy, e)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -135,6 +136,18 @@ Bound ComputeBound(const BoundConfig& config) {
       config.server_parallelism == kUnlimitedParallelism
           ? kInfinity
           : PerSecond(config.server_parallelism, config.service_time);
+  const int connections = std::max(config.client_connections, 1);
+  if (config.server_connections != kUnlimitedParallelism &&
+      config.server_connections < connections) {
+    // Requests on the connections the server is not serving wait; the
+    // served ones carry their share of the window each.
+    const double per_connection =
+        std::ceil(static_cast<double>(in_flight) / connections);
+    bound.server_per_s =
+        std::min(bound.server_per_s,
+                 PerSecond(config.server_connections * per_connection,
+                           bound.round_trip));
+  }
 
   bound.per_second = kInfinity;
   const std::pair<double, BoundLimit> terms[] = {

@@ -10,9 +10,12 @@
 //   bandwidth  bandwidth / bytes per request: each direction of a shaped
 //              link is capped separately, so the direction that carries
 //              more bytes per request is the bottleneck.
-//   server     parallelism / service time: a server that works on P requests
-//              at once, each taking S (SLEEP's arg, HASH's CPU), finishes at
-//              most P / S per second.
+//   server     the server's own limit, the lower of two: a server that works
+//              on P requests at once, each taking S (SLEEP's arg, HASH's
+//              CPU), finishes at most P / S per second; and a server that
+//              serves only C of the client's K connections at once (the
+//              blocking server serves one) leaves the requests on the others
+//              waiting, so at most C x (in_flight / K) per round trip.
 //
 // The bound is the smallest of the three; a term that does not apply (no
 // latency, no cap, no service time) is infinite, and with all three infinite
@@ -93,6 +96,10 @@ struct BoundConfig {
   absl::Duration service_time = absl::ZeroDuration();
   // Requests the server works on at once, or kUnlimitedParallelism.
   int server_parallelism = kUnlimitedParallelism;
+  // Connections the client spreads `in_flight` over, and how many of them
+  // the server serves at once (kUnlimitedParallelism: all).
+  int client_connections = 1;
+  int server_connections = kUnlimitedParallelism;
 };
 
 // BoundLimit names the term that set the bound.

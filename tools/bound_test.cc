@@ -99,6 +99,27 @@ TEST(ComputeBound, ASequentialServerLimitsSleeps) {
   EXPECT_THAT(bound.per_second, DoubleNear(64000, 1e-6));
 }
 
+TEST(ComputeBound, AServerServingFewerConnectionsLeavesTheRestWaiting) {
+  BoundConfig config = EchoConfig(32, absl::Milliseconds(10));
+  config.client_connections = 32;
+  config.server_connections = 1;
+  Bound bound = ComputeBound(config);
+  EXPECT_EQ(bound.limit, BoundLimit::kServer);
+  // One connection with one request per 20 ms round trip.
+  EXPECT_THAT(bound.per_second, DoubleNear(50, 1e-9));
+
+  // A pool of 16 threads serves half of 32 connections.
+  config.server_connections = 16;
+  EXPECT_THAT(ComputeBound(config).per_second, DoubleNear(800, 1e-9));
+
+  // All 32 requests on one connection: serving one connection is enough.
+  config.client_connections = 1;
+  config.server_connections = 1;
+  bound = ComputeBound(config);
+  EXPECT_EQ(bound.limit, BoundLimit::kWindow);
+  EXPECT_THAT(bound.per_second, DoubleNear(1600, 1e-9));
+}
+
 TEST(ComputeBound, UnshapedEchoHasNoBound) {
   const Bound bound = ComputeBound(EchoConfig(16, absl::ZeroDuration()));
   EXPECT_FALSE(bound.finite());

@@ -55,29 +55,35 @@ int ClientConnections(clients::StrategyKind kind, int in_flight) {
   return std::max(in_flight, 1);
 }
 
-int ServerParallelism(server::ServerKind kind, framing::Op op,
-                      int connections) {
+int ServerConnections(server::ServerKind kind) {
   const server::ServerOptions defaults;
-  const int cores =
-      std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  int capacity = kUnlimitedParallelism;
   switch (kind) {
     case server::ServerKind::kBlocking:
       return 1;
     case server::ServerKind::kThreading:
-      capacity = defaults.max_threads;
-      break;
+      return defaults.max_threads;
     case server::ServerKind::kForking:
-      capacity = defaults.max_children;
-      break;
+      return defaults.max_children;
     case server::ServerKind::kPool:
-      capacity = defaults.pool_size;
-      break;
+      return defaults.pool_size;
     case server::ServerKind::kEpoll:
-      if (op != framing::Op::kHash) return kUnlimitedParallelism;
-      return defaults.hash_on_workers ? std::min(defaults.hash_workers, cores)
-                                      : defaults.threads;
+      break;
   }
+  return kUnlimitedParallelism;
+}
+
+int ServerParallelism(server::ServerKind kind, framing::Op op,
+                      int connections) {
+  const int cores =
+      std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (kind == server::ServerKind::kEpoll) {
+    const server::ServerOptions defaults;
+    if (op != framing::Op::kHash) return kUnlimitedParallelism;
+    return defaults.hash_on_workers ? std::min(defaults.hash_workers, cores)
+                                    : defaults.threads;
+  }
+  // A socketserver kind serves each connection's requests one at a time.
+  const int capacity = ServerConnections(kind);
   int parallelism = std::min(capacity, std::max(connections, 1));
   if (op == framing::Op::kHash) parallelism = std::min(parallelism, cores);
   return parallelism;
@@ -92,8 +98,10 @@ BoundConfig MakeBoundConfig(const Experiment& e,
   config.request_bytes = RequestWireBytes(e.workload);
   config.response_bytes = ResponseWireBytes(e.workload);
   config.service_time = ServiceTime(e.workload, hash_ns_per_byte_round);
-  config.server_parallelism = ServerParallelism(
-      e.server_kind, e.workload.op, ClientConnections(e.strategy, e.in_flight));
+  config.client_connections = ClientConnections(e.strategy, e.in_flight);
+  config.server_connections = ServerConnections(e.server_kind);
+  config.server_parallelism = ServerParallelism(e.server_kind, e.workload.op,
+                                                config.client_connections);
   return config;
 }
 

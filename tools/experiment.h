@@ -81,6 +81,12 @@ int ClientConnections(clients::StrategyKind kind, int in_flight);
 // SLEEPs without limit (kUnlimitedParallelism).
 int ServerParallelism(server::ServerKind kind, framing::Op op, int connections);
 
+// ServerConnections returns how many connections a server of `kind` (with
+// the default ServerOptions) serves at once: 1 for blocking, max_threads,
+// max_children or pool_size for the other socketserver kinds, and
+// kUnlimitedParallelism for epoll.
+int ServerConnections(server::ServerKind kind);
+
 // MakeBoundConfig returns bound.h's input for `e`. HASH's service time uses
 // `hash_ns_per_byte_round` (MeasureHashNanosPerByteRound).
 BoundConfig MakeBoundConfig(const Experiment& e, double hash_ns_per_byte_round);

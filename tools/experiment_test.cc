@@ -101,10 +101,34 @@ TEST(MakeBoundConfig, DescribesTheSameConfiguration) {
   EXPECT_EQ(config.response_bytes, 120u);
   EXPECT_EQ(config.service_time, absl::Milliseconds(2));
   EXPECT_EQ(config.server_parallelism, 1);
-  // One 2 ms SLEEP at a time: the blocking server's own limit, 500/s.
-  const Bound bound = ComputeBound(config);
+  EXPECT_EQ(config.client_connections, 24);
+  EXPECT_EQ(config.server_connections, 1);
+  // The blocking server serves one of the callback client's 24
+  // connections: one request per round trip.
+  Bound bound = ComputeBound(config);
+  EXPECT_EQ(bound.limit, BoundLimit::kServer);
+  EXPECT_THAT(bound.per_second,
+              DoubleNear(1 / absl::ToDoubleSeconds(bound.round_trip), 1e-9));
+
+  // The pipelined client puts all 24 on one connection; then one 2 ms SLEEP
+  // at a time is the limit: 500/s.
+  Experiment pipelined = e;
+  pipelined.strategy = clients::StrategyKind::kPipelined;
+  bound = ComputeBound(MakeBoundConfig(pipelined, 1.0));
   EXPECT_EQ(bound.limit, BoundLimit::kServer);
   EXPECT_THAT(bound.per_second, DoubleNear(500, 1e-9));
+}
+
+TEST(ServerConnections, FollowsEachKindsDefaultCapacity) {
+  const server::ServerOptions defaults;
+  EXPECT_EQ(ServerConnections(server::ServerKind::kBlocking), 1);
+  EXPECT_EQ(ServerConnections(server::ServerKind::kPool), defaults.pool_size);
+  EXPECT_EQ(ServerConnections(server::ServerKind::kThreading),
+            defaults.max_threads);
+  EXPECT_EQ(ServerConnections(server::ServerKind::kForking),
+            defaults.max_children);
+  EXPECT_EQ(ServerConnections(server::ServerKind::kEpoll),
+            kUnlimitedParallelism);
 }
 
 TEST(Measure, SummarisesARun) {
