@@ -23,6 +23,12 @@
 //                       of the first 1,000 (growth over the run).
 //
 //   tools/bazel run //benchmarks:shaping_benchmark
+//
+// On a shared machine the latency tail is other processes' CPU use: a
+// woken thread (the shaping loop, or the reader) can wait several
+// milliseconds for a core. Real-time priority shows the shaping's own
+// error:
+//   chrt -f 10 bazel-bin/benchmarks/shaping_benchmark
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

@@ -11,7 +11,7 @@ namespace asyncwork::clients {
 
 absl::StatusOr<RunStats> RunBlocking(const RunConfig& config) {
   absl::StatusOr<std::unique_ptr<RunContext>> started =
-      RunContext::Start(config, /*loop=*/nullptr);
+      RunContext::Start(config, RunContext::kBlocking);
   if (!started.ok()) return started.status();
   RunContext& run = **started;
   WorkPlan& plan = run.plan();

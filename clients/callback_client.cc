@@ -21,11 +21,11 @@ namespace {
 // once (closed loop) or when the schedule says (paced).
 class WindowedRun {
  public:
-  WindowedRun(RunContext* run, net::EventLoop* loop, int lanes, int window)
-      : run_(*run), plan_(run->plan()), loop_(loop) {
+  WindowedRun(RunContext* run, int lanes, int window)
+      : run_(*run), plan_(run->plan()), loop_(run->loop()) {
     for (int lane = 0; lane < lanes; ++lane) {
       callers_.push_back(
-          std::make_unique<ReactorCaller>(loop, &run->dialer(), &plan_));
+          std::make_unique<ReactorCaller>(loop_, &run->dialer(), &plan_));
       for (int slot = 0; slot < window; ++slot) {
         free_slots_.push_back({static_cast<size_t>(lane), plan_.start()});
       }
@@ -36,7 +36,7 @@ class WindowedRun {
 
   void Run() {
     Pump();
-    run_.RunLoop(loop_);
+    run_.RunLoop();
   }
 
  private:
@@ -93,13 +93,10 @@ class WindowedRun {
 
 absl::StatusOr<RunStats> RunWindowed(const RunConfig& config, int lanes,
                                      int window) {
-  absl::StatusOr<std::unique_ptr<net::EventLoop>> loop =
-      net::EventLoop::Create();
-  if (!loop.ok()) return loop.status();
   absl::StatusOr<std::unique_ptr<RunContext>> started =
-      RunContext::Start(config, loop->get());
+      RunContext::Start(config, RunContext::kReactor);
   if (!started.ok()) return started.status();
-  WindowedRun(started->get(), loop->get(), lanes, window).Run();
+  WindowedRun(started->get(), lanes, window).Run();
   return (*started)->Finish();
 }
 

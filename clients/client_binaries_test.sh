@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs each client binary against a FakeServer process and checks what it
-# prints and how it exits: the summary, --json, --help, a bad flag, an
-# unreachable server, and a run with failures.
+# Runs each client binary (named by the arguments) against a FakeServer
+# process and checks what it prints and how it exits: the summary, --json,
+# an in-process server, --help, bad flags, an unreachable server, and a run
+# with failures.
 set -euo pipefail
 
 tmp=$(mktemp -d)
@@ -50,6 +51,14 @@ for strategy in "$@"; do
   grep -q "^$strategy: 100 completed, 0 failed of 100 started in " <<<"$summary"
   grep -q '^work per second: [1-9]' <<<"$summary"
   grep -q '^latency from due time: p50 ' <<<"$summary"
+
+  # No --server: the binary serves itself, in-process.
+  own=$("$binary" --requests=50 --op=echo)
+  grep -q "^$strategy: 50 completed, 0 failed of 50 started in " <<<"$own"
+  status=0
+  "$binary" --in_process_server=bogus 2>"$tmp/err" || status=$?
+  [[ $status -eq 2 ]] || { echo "bad server kind exited $status" >&2; exit 1; }
+  grep -q -- "--in_process_server=bogus" "$tmp/err"
 
   "$binary" --help >"$tmp/help" 2>&1 || { echo "--help failed" >&2; exit 1; }
   grep -q -- "--server" "$tmp/help"

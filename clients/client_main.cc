@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/flags/internal/parse.h"
 #include "absl/flags/internal/usage.h"
 #include "absl/flags/usage.h"
@@ -24,6 +25,13 @@
 #include "clients/report.h"
 #include "clients/run_config.h"
 #include "clients/run_stats.h"
+#include "net/address.h"
+#include "server/server.h"
+
+ABSL_FLAG(std::string, in_process_server, "threading",
+          "when --server is empty: the kind of server to start in this "
+          "process on 127.0.0.1 (blocking, threading, forking, pool or "
+          "epoll)");
 
 namespace asyncwork::clients {
 namespace {
@@ -60,14 +68,21 @@ absl::string_view Description(StrategyKind kind) {
 std::string Usage(StrategyKind kind) {
   absl::string_view name = StrategyKindName(kind);
   return absl::StrCat(
-      "a work client that ", Description(kind), ".\n\n",
-      "It sends work packets (PROTOCOL.md) to --server, verifies every "
-      "answer, and prints\nwork per second, latency percentiles from each "
-      "request's due time, CPU time per\nrequest and failures by cause "
-      "(--json: one JSON object). Exit status: 0 when\nevery request "
-      "completed, 1 when any failed or the server is unreachable, 2 for a\n"
-      "bad flag.\n\nExample:\n  ",
-      name, " --server=127.0.0.1:7000 --requests=20000 --op=hash --size=256");
+      "a work client that ", Description(kind), R"(.
+
+It sends work packets (PROTOCOL.md) to --server, or to a server it starts in
+this process when --server is empty, verifies every answer, and prints work
+per second, latency percentiles from each request's due time, CPU time per
+request and failures by cause (--json: the same as one JSON object).
+
+Exit status: 0 when every request completed; 1 when any failed or the server
+is unreachable; 2 for a bad flag.
+
+Examples:
+  )",
+      name, R"( --server=127.0.0.1:7000 --requests=20000 --op=hash --size=256
+  )",
+      name, R"( --latency=5ms --in_flight=64 --duration=10s --json)");
 }
 
 // absl's parser reports a malformed or unknown flag on stderr, naming the
@@ -111,7 +126,8 @@ std::vector<char*> ParseFlags(StrategyKind kind, int argc, char** argv) {
 }
 
 void PrintError(StrategyKind kind, absl::string_view message) {
-  std::fprintf(stderr, "%s: %.*s\n", std::string(StrategyKindName(kind)).c_str(),
+  std::fprintf(stderr, "%s: %.*s\n",
+               std::string(StrategyKindName(kind)).c_str(),
                static_cast<int>(message.size()), message.data());
 }
 
@@ -147,14 +163,33 @@ int ClientMain(StrategyKind kind, int argc, char** argv) {
     PrintError(kind, options.status().message());
     return kExitUsage;
   }
+  std::unique_ptr<server::RunningServer> in_process;
+  absl::StatusOr<net::Address> server = absl::UnknownError("unset");
   if (options->server.empty()) {
-    PrintError(kind, "--server=: required (e.g. --server=127.0.0.1:7000)");
-    return kExitUsage;
-  }
-  absl::StatusOr<net::Address> server = ParseServer(options->server);
-  if (!server.ok()) {
-    PrintError(kind, server.status().message());
-    return kExitUsage;
+    absl::StatusOr<server::ServerKind> server_kind =
+        server::ParseServerKind(absl::GetFlag(FLAGS_in_process_server));
+    if (!server_kind.ok()) {
+      PrintError(kind, absl::StrCat("--in_process_server=",
+                                    absl::GetFlag(FLAGS_in_process_server),
+                                    ": ", server_kind.status().message()));
+      return kExitUsage;
+    }
+    absl::StatusOr<std::unique_ptr<server::RunningServer>> started =
+        server::StartServer(*server_kind, *net::Address::Parse("127.0.0.1:0"),
+                            server::ServerOptions());
+    if (!started.ok()) {
+      PrintError(kind, absl::StrCat("cannot start the in-process server: ",
+                                    started.status().ToString()));
+      return kExitFailed;
+    }
+    in_process = *std::move(started);
+    server = in_process->address();
+  } else {
+    server = ParseServer(options->server);
+    if (!server.ok()) {
+      PrintError(kind, server.status().message());
+      return kExitUsage;
+    }
   }
   RunConfig config = MakeRunConfig(*options, *server);
   if (absl::Status reachable = CheckReachable(config); !reachable.ok()) {
@@ -168,6 +203,12 @@ int ClientMain(StrategyKind kind, int argc, char** argv) {
   if (!stats.ok()) {
     PrintError(kind, stats.status().ToString());
     return kExitFailed;
+  }
+  if (in_process != nullptr) {
+    absl::Status stopped = in_process->Stop();
+    if (!stopped.ok()) {
+      PrintError(kind, absl::StrCat("in-process server: ", stopped.ToString()));
+    }
   }
   std::string report = options->json
                            ? FormatJson(*stats, StrategyKindName(kind))

@@ -7,8 +7,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "clients/schedule.h"
 #include "net/check.h"
@@ -21,7 +21,8 @@ const asyncwork::clients::ClientOptions kDefaults;
 
 ABSL_FLAG(std::string, server, kDefaults.server,
           "server address: host:port, [v6]:port, tcp://..., unix:/path or "
-          "unix:@abstract; empty starts an in-process server");
+          "unix:@abstract; empty starts an in-process server (see "
+          "--in_process_server)");
 ABSL_FLAG(int64_t, requests, kDefaults.requests,
           "requests to send, each counted as completed or failed; ignored "
           "when --duration is set");
@@ -205,8 +206,8 @@ RunConfig MakeRunConfig(const ClientOptions& options,
   config.arg = static_cast<uint32_t>(options.arg);
   config.seed = options.seed;
   config.deadline = options.deadline;
-  config.shaped = options.latency > absl::ZeroDuration() ||
-                  options.bandwidth.has_value();
+  config.shaped =
+      options.latency > absl::ZeroDuration() || options.bandwidth.has_value();
   config.link = sim::LinkProfile::Symmetric(sim::LinkConfig{
       .latency = options.latency,
       .bandwidth = options.bandwidth,

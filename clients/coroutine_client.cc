@@ -37,30 +37,27 @@ Task Worker(net::EventLoop* loop, CoroutineClient* client, RunContext* run,
 }  // namespace
 
 absl::StatusOr<RunStats> RunCoroutine(const RunConfig& config) {
-  absl::StatusOr<std::unique_ptr<net::EventLoop>> loop =
-      net::EventLoop::Create();
-  if (!loop.ok()) return loop.status();
   absl::StatusOr<std::unique_ptr<RunContext>> started =
-      RunContext::Start(config, loop->get());
+      RunContext::Start(config, RunContext::kReactor);
   if (!started.ok()) return started.status();
   RunContext& run = **started;
+  net::EventLoop* loop = run.loop();
   {
     std::vector<std::unique_ptr<CoroutineClient>> clients;
     for (int i = 0; i < config.connections; ++i) {
-      clients.push_back(std::make_unique<CoroutineClient>(
-          loop->get(), &run.dialer(), &run.plan()));
+      clients.push_back(
+          std::make_unique<CoroutineClient>(loop, &run.dialer(), &run.plan()));
     }
     int workers_left = config.connections * config.in_flight;
     // Declared after the clients, so the workers' frames go first.
     std::vector<Task> workers;
     for (int i = 0; i < config.connections * config.in_flight; ++i) {
-      workers.push_back(Worker(loop->get(),
-                               clients[static_cast<size_t>(i) %
-                                       clients.size()].get(),
-                               &run, &workers_left));
+      workers.push_back(
+          Worker(loop, clients[static_cast<size_t>(i) % clients.size()].get(),
+                 &run, &workers_left));
     }
     for (Task& worker : workers) worker.Start();
-    run.RunLoop(loop->get());
+    run.RunLoop();
   }
   return run.Finish();
 }

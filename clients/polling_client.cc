@@ -90,8 +90,8 @@ class PollingRun {
   bool Poll(Slot& slot, absl::Time now) {
     bool progress = false;
     if (slot.out_sent < slot.out.size()) {
-      absl::StatusOr<net::IoResult> wrote = slot.socket->Write(
-          absl::string_view(slot.out).substr(slot.out_sent));
+      absl::StatusOr<net::IoResult> wrote =
+          slot.socket->Write(absl::string_view(slot.out).substr(slot.out_sent));
       if (!wrote.ok()) return End(slot, IoFailure(wrote.status()));
       slot.out_sent += wrote->bytes;
       progress = wrote->bytes > 0;
@@ -111,13 +111,17 @@ class PollingRun {
       slot.decoder.CommitAppend(read->bytes);
       absl::StatusOr<std::optional<absl::string_view>> body =
           slot.decoder.Next();
-      if (!body.ok()) return End(slot, ConnectionClosed(body.status().message()));
+      if (!body.ok()) {
+        return End(slot, ConnectionClosed(body.status().message()));
+      }
       if (body->has_value()) {
         return End(slot, CheckResponseBody(plan_.Request(slot.index), **body));
       }
       progress = true;
     }
-    if (now >= slot.deadline) return End(slot, DeadlineExceeded(plan_.deadline()));
+    if (now >= slot.deadline) {
+      return End(slot, DeadlineExceeded(plan_.deadline()));
+    }
     return progress;
   }
 
@@ -150,7 +154,7 @@ class PollingRun {
 
 absl::StatusOr<RunStats> RunPolling(const RunConfig& config) {
   absl::StatusOr<std::unique_ptr<RunContext>> started =
-      RunContext::Start(config, /*loop=*/nullptr);
+      RunContext::Start(config, RunContext::kBlocking);
   if (!started.ok()) return started.status();
   PollingRun(started->get()).Run();
   return (*started)->Finish();

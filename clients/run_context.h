@@ -3,7 +3,7 @@
 // dialer, the stats, and the clocks.
 //
 //   absl::StatusOr<std::unique_ptr<RunContext>> run =
-//       RunContext::Start(config, /*loop=*/nullptr);
+//       RunContext::Start(config, RunContext::kBlocking);
 //   if (!run.ok()) return run.status();
 //   while (!(*run)->plan().Done(absl::Now())) { ... (*run)->stats() ... }
 //   return (*run)->Finish();
@@ -37,19 +37,26 @@ class RunContext {
   };
 
  public:
-  // Start validates `config`, creates the dialer (on `loop`, not owned, for
-  // reactor strategies; null otherwise) and starts the clocks. Errors are
-  // ValidateRunConfig's and Dialer::Create's.
+  // How the strategy waits: in blocking calls, or on an EventLoop that the
+  // RunContext creates (and owns, outliving the dialer and connections).
+  enum Driver { kBlocking, kReactor };
+
+  // Start validates `config`, creates the loop (kReactor) and the dialer,
+  // and starts the clocks. Errors are ValidateRunConfig's, the loop's and
+  // Dialer::Create's.
   static absl::StatusOr<std::unique_ptr<RunContext>> Start(
-      const RunConfig& config, net::EventLoop* loop);
+      const RunConfig& config, Driver driver);
 
   // Use Start; the Key keeps this constructor private to it.
-  RunContext(Key, const RunConfig& config, std::unique_ptr<Dialer> dialer);
+  RunContext(Key, const RunConfig& config, std::unique_ptr<net::EventLoop> loop,
+             std::unique_ptr<Dialer> dialer);
 
   RunContext(const RunContext&) = delete;
   RunContext& operator=(const RunContext&) = delete;
 
   const RunConfig& config() const { return config_; }
+  // loop returns the reactor strategies' loop (null for kBlocking).
+  net::EventLoop* loop() const { return loop_.get(); }
   WorkPlan& plan() { return plan_; }
   Dialer& dialer() { return *dialer_; }
   RunStats& stats() { return stats_; }
@@ -58,9 +65,9 @@ class RunContext {
   // itself to a few redraws a second).
   void ShowProgress(absl::Time now);
 
-  // RunLoop runs `loop` (the reactor strategies' loop, on this thread) until
-  // its Stop is called, redrawing the progress line as it goes.
-  void RunLoop(net::EventLoop* loop);
+  // RunLoop runs loop() on this thread until its Stop is called, redrawing
+  // the progress line as it goes. kReactor only.
+  void RunLoop();
 
   // AddCpu adds CPU time spent on other threads (worker threads' own
   // clocks) to the run's total.
@@ -72,6 +79,7 @@ class RunContext {
 
  private:
   RunConfig config_;
+  std::unique_ptr<net::EventLoop> loop_;  // declared first: destroyed last
   std::unique_ptr<Dialer> dialer_;
   CpuStopwatch cpu_{CpuClock::kThread};
   absl::Duration other_cpu_ = absl::ZeroDuration();

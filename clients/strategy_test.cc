@@ -4,11 +4,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/run_config.h"
 #include "clients/run_stats.h"
 #include "clients/testing/fake_server.h"
+#include "clients/testing/strategy_test_util.h"
 #include "framing/work_message.h"
 #include "gtest/gtest.h"
 #include "net/address.h"
@@ -19,56 +19,15 @@ namespace {
 
 using testing::FakeServer;
 using testing::FakeServerOptions;
+using testing::FirstFailure;
+using testing::RefusingAddress;
+using testing::SmallRun;
+using testing::StartFakeServer;
 
-// kGenerous bounds how long any run in these tests may take on a loaded
-// two-core machine; a hang fails well before the test's own timeout.
-constexpr absl::Duration kGenerous = absl::Seconds(20);
-
-std::unique_ptr<FakeServer> StartServer(const FakeServerOptions& options = {}) {
-  absl::StatusOr<std::unique_ptr<FakeServer>> server =
-      FakeServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
-}
-
-RunConfig SmallRun(const net::Address& server) {
-  RunConfig config;
-  config.server = server;
-  config.requests = 200;
-  config.in_flight = 4;
-  config.connections = 2;
-  config.max_threads = 4;
-  config.size = 100;
-  config.deadline = absl::Seconds(10);
-  return config;
-}
-
-// RefusingAddress returns a loopback address nothing listens on: a port
-// bound and closed again.
-net::Address RefusingAddress() {
-  absl::StatusOr<net::Address> any = net::Address::Parse("127.0.0.1:0");
-  absl::StatusOr<net::Socket> placeholder = net::Socket::Listen(*any);
-  EXPECT_TRUE(placeholder.ok()) << placeholder.status();
-  absl::StatusOr<net::Address> address = placeholder->LocalAddress();
-  EXPECT_TRUE(address.ok()) << address.status();
-  return *address;
-}
-
-class StrategyTest : public ::testing::TestWithParam<StrategyKind> {
- protected:
-  RunStats Run(const RunConfig& config) {
-    absl::Time start = absl::Now();
-    absl::StatusOr<RunStats> stats = RunStrategy(GetParam(), config);
-    EXPECT_LT(absl::Now() - start, kGenerous);
-    EXPECT_TRUE(stats.ok()) << stats.status();
-    if (!stats.ok()) return RunStats();
-    EXPECT_TRUE(stats->Balanced());
-    return *std::move(stats);
-  }
-};
+class StrategyTest : public testing::StrategyParamTest {};
 
 TEST_P(StrategyTest, CompletesEveryRequestOfEachOpVerified) {
-  std::unique_ptr<FakeServer> server = StartServer();
+  std::unique_ptr<FakeServer> server = StartFakeServer();
   ASSERT_NE(server, nullptr);
   for (framing::Op op : {framing::Op::kEcho, framing::Op::kReverse,
                          framing::Op::kHash, framing::Op::kSleep}) {
@@ -79,9 +38,7 @@ TEST_P(StrategyTest, CompletesEveryRequestOfEachOpVerified) {
     RunStats stats = Run(config);
     EXPECT_EQ(stats.started(), config.requests) << framing::OpName(op);
     EXPECT_EQ(stats.completed(), config.requests) << framing::OpName(op);
-    EXPECT_EQ(stats.failed(), 0u) << (stats.first_failures().empty()
-                                          ? ""
-                                          : stats.first_failures()[0].ToString());
+    EXPECT_EQ(stats.failed(), 0u) << FirstFailure(stats);
     EXPECT_EQ(stats.latency().Count(), config.requests);
   }
 }
@@ -89,7 +46,7 @@ TEST_P(StrategyTest, CompletesEveryRequestOfEachOpVerified) {
 TEST_P(StrategyTest, CountsAWrongAnswerAsABadResponse) {
   FakeServerOptions options;
   options.corrupt_answers = true;
-  std::unique_ptr<FakeServer> server = StartServer(options);
+  std::unique_ptr<FakeServer> server = StartFakeServer(options);
   ASSERT_NE(server, nullptr);
   RunConfig config = SmallRun(server->address());
   config.op = framing::Op::kReverse;
@@ -103,7 +60,7 @@ TEST_P(StrategyTest, CountsEveryRequestAgainstAServerThatClosesAtRandom) {
   FakeServerOptions options;
   options.close_probability = 0.1;
   options.seed = 7;
-  std::unique_ptr<FakeServer> server = StartServer(options);
+  std::unique_ptr<FakeServer> server = StartFakeServer(options);
   ASSERT_NE(server, nullptr);
   RunConfig config = SmallRun(server->address());
   config.requests = 300;
@@ -122,7 +79,7 @@ TEST_P(StrategyTest, CountsEveryRequestAgainstAServerThatClosesAtRandom) {
 TEST_P(StrategyTest, KeepsGoingWhenTheServerClosesAfterEachAnswer) {
   FakeServerOptions options;
   options.close_after = 1;
-  std::unique_ptr<FakeServer> server = StartServer(options);
+  std::unique_ptr<FakeServer> server = StartFakeServer(options);
   ASSERT_NE(server, nullptr);
   RunConfig config = SmallRun(server->address());
   config.requests = 50;
@@ -144,7 +101,7 @@ TEST_P(StrategyTest, RefusedConnectionsFailWithCauseRefused) {
 TEST_P(StrategyTest, AServerThatNeverAnswersFailsEachRequestAtItsDeadline) {
   FakeServerOptions options;
   options.never_answer = true;
-  std::unique_ptr<FakeServer> server = StartServer(options);
+  std::unique_ptr<FakeServer> server = StartFakeServer(options);
   ASSERT_NE(server, nullptr);
   RunConfig config = SmallRun(server->address());
   config.requests = 3;
@@ -160,7 +117,7 @@ TEST_P(StrategyTest, AServerThatNeverAnswersFailsEachRequestAtItsDeadline) {
 }
 
 TEST_P(StrategyTest, ADurationRunSendsUntilTheTimeIsUp) {
-  std::unique_ptr<FakeServer> server = StartServer();
+  std::unique_ptr<FakeServer> server = StartFakeServer();
   ASSERT_NE(server, nullptr);
   RunConfig config = SmallRun(server->address());
   config.requests = 0;
@@ -172,7 +129,7 @@ TEST_P(StrategyTest, ADurationRunSendsUntilTheTimeIsUp) {
 }
 
 TEST_P(StrategyTest, APacedRunTakesAsLongAsItsScheduleSays) {
-  std::unique_ptr<FakeServer> server = StartServer();
+  std::unique_ptr<FakeServer> server = StartFakeServer();
   ASSERT_NE(server, nullptr);
   RunConfig config = SmallRun(server->address());
   config.requests = 21;
@@ -192,12 +149,9 @@ TEST_P(StrategyTest, RefusesAnInvalidConfig) {
             absl::StatusCode::kInvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Built, StrategyTest,
-    ::testing::ValuesIn(AllStrategyKinds()),
-    [](const ::testing::TestParamInfo<StrategyKind>& info) {
-      return std::string(StrategyKindName(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(Built, StrategyTest,
+                         ::testing::ValuesIn(AllStrategyKinds()),
+                         testing::StrategyName);
 
 TEST(StrategyKind, NamesRoundTrip) {
   for (StrategyKind kind : AllStrategyKinds()) {

@@ -163,7 +163,7 @@ void ThreadedRun::EndRequest(size_t slot, uint64_t index, absl::Time due,
 
 absl::StatusOr<RunStats> RunThreaded(const RunConfig& config) {
   absl::StatusOr<std::unique_ptr<RunContext>> started =
-      RunContext::Start(config, /*loop=*/nullptr);
+      RunContext::Start(config, RunContext::kBlocking);
   if (!started.ok()) return started.status();
   {
     ThreadedRun threaded(started->get(), config.max_threads);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/concurrency.h"
+#include "server/epoll_server.h"
 #include "server/socket_server.h"
 
 namespace asyncwork::server {
@@ -54,6 +55,25 @@ class SocketServerRunner : public RunningServer {
   absl::Status serve_status_;  // written by thread_, read after joining it
   bool stopped_ = false;
   std::thread thread_;  // declared last: starts once the rest is ready
+};
+
+// EpollServerRunner is a RunningServer over an EpollServer, whose loops
+// already run on threads of their own.
+class EpollServerRunner : public RunningServer {
+ public:
+  EpollServerRunner(std::unique_ptr<EpollServer> server,
+                    absl::Duration drain_timeout)
+      : RunningServer(server->address()),
+        server_(std::move(server)),
+        drain_timeout_(drain_timeout) {}
+
+  ~EpollServerRunner() override { (void)Stop(); }
+
+  absl::Status Stop() override { return server_->Stop(drain_timeout_); }
+
+ private:
+  std::unique_ptr<EpollServer> server_;
+  const absl::Duration drain_timeout_;
 };
 
 std::unique_ptr<ConcurrencyPolicy> MakePolicy(ServerKind kind,
@@ -141,7 +161,16 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
         net::TransportName(listen.transport()), " (", listen.ToString(), ")"));
   }
   if (kind == ServerKind::kEpoll) {
-    return absl::UnimplementedError("the epoll server is not built yet");
+    absl::StatusOr<std::unique_ptr<EpollServer>> server = EpollServer::Start(
+        listen, EpollServerOptions{.threads = options.threads,
+                                   .hash_on_workers = options.hash_on_workers,
+                                   .hash_workers = options.hash_workers,
+                                   .idle_timeout = options.idle_timeout,
+                                   .max_connections = options.max_connections,
+                                   .max_frame = options.max_frame});
+    if (!server.ok()) return server.status();
+    return std::make_unique<EpollServerRunner>(std::move(*server),
+                                               options.drain_timeout);
   }
   ServerConfig config{.idle_timeout = options.idle_timeout,
                       .max_frame = options.max_frame,

@@ -1,7 +1,10 @@
 // Every server kind, over every transport it serves, answers every op.
 #include "server/server.h"
 
+#include <atomic>
+#include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -115,16 +118,238 @@ TEST_P(EveryKindTest, AnswersEveryOp) {
 
 INSTANTIATE_TEST_SUITE_P(
     Matrix, EveryKindTest,
-    ::testing::Combine(::testing::Values(ServerKind::kBlocking,
-                                         ServerKind::kThreading,
-                                         ServerKind::kForking,
-                                         ServerKind::kPool),
+    ::testing::Combine(::testing::ValuesIn(kAllServerKinds),
                        ::testing::Values(Listen::kTcp4, Listen::kTcp6,
                                          Listen::kUnix, Listen::kUdp4,
                                          Listen::kUdp6, Listen::kUnixgram)),
     [](const auto& info) {
       return absl::StrCat(ServerKindName(std::get<0>(info.param)), "_",
                           ListenName(std::get<1>(info.param)));
+    });
+
+constexpr ServerKind kStreamKinds[] = {
+    ServerKind::kBlocking, ServerKind::kThreading, ServerKind::kForking,
+    ServerKind::kPool, ServerKind::kEpoll};
+
+std::string KindTestName(const ::testing::TestParamInfo<ServerKind>& info) {
+  return std::string(ServerKindName(info.param));
+}
+
+// Start starts a `kind` server on 127.0.0.1 with short limits, so bad input
+// is seen quickly: frames up to 1024 bytes, 300 ms of idleness.
+std::unique_ptr<RunningServer> Start(ServerKind kind,
+                                     ServerOptions options = {}) {
+  options.pool_size = 4;
+  absl::StatusOr<std::unique_ptr<RunningServer>> server =
+      StartServer(kind, *net::Address::Parse("127.0.0.1:0"), options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+constexpr absl::Duration kShortIdle = absl::Milliseconds(300);
+
+ServerOptions ShortLimits() {
+  ServerOptions options;
+  options.max_frame = 1024;
+  options.idle_timeout = kShortIdle;
+  return options;
+}
+
+class StreamKindTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(StreamKindTest, HalfClosedClientGetsEveryAnswerThenEndOfStream) {
+  std::unique_ptr<RunningServer> server = Start(GetParam());
+  ASSERT_NE(server, nullptr);
+  absl::StatusOr<TestClient> client = TestClient::Connect(server->address());
+  ASSERT_TRUE(client.ok());
+  std::vector<RequestView> requests = {
+      {.id = 1, .op = Op::kSleep, .arg = 200000, .data = "slow"},
+      {.id = 2, .op = Op::kEcho, .data = "fast"},
+      {.id = 3, .op = Op::kSleep, .arg = 100000, .data = "slower"},
+  };
+  for (const RequestView& request : requests) {
+    ASSERT_TRUE(client->Send(request).ok());
+  }
+  ASSERT_TRUE(client->ShutdownWrite().ok());
+  // Answers may come in any order (the epoll server sends the ECHO first).
+  std::vector<bool> answered(requests.size(), false);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    absl::StatusOr<std::optional<std::string>> body = client->ReceiveBody();
+    ASSERT_TRUE(body.ok() && body->has_value()) << body.status();
+    absl::StatusOr<framing::ResponseView> response =
+        framing::ParseResponse(**body);
+    ASSERT_TRUE(response.ok());
+    ASSERT_TRUE(response->id >= 1 && response->id <= requests.size());
+    EXPECT_FALSE(answered[response->id - 1]);
+    answered[response->id - 1] = true;
+    EXPECT_TRUE(
+        testing::VerifiedResult(requests[response->id - 1], **body).ok());
+  }
+  absl::StatusOr<std::optional<std::string>> end = client->ReceiveBody();
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_FALSE(end->has_value());
+}
+
+TEST_P(StreamKindTest, OnlyTheBlockingServerIsHeldUpBySleep) {
+  std::unique_ptr<RunningServer> server = Start(GetParam());
+  ASSERT_NE(server, nullptr);
+  std::atomic<bool> sleep_sent{false};
+  std::atomic<bool> sleep_answered{false};
+  std::thread sleeper([&] {
+    absl::StatusOr<TestClient> a = TestClient::Connect(server->address());
+    ASSERT_TRUE(a.ok());
+    RequestView sleep{.id = 1, .op = Op::kSleep, .arg = 600000};
+    ASSERT_TRUE(a->Send(sleep).ok());
+    sleep_sent = true;
+    absl::StatusOr<std::optional<std::string>> body = a->ReceiveBody();
+    sleep_answered = true;
+    ASSERT_TRUE(body.ok() && body->has_value());
+    EXPECT_TRUE(testing::VerifiedResult(sleep, **body).ok());
+  });  // a closes here, which frees the blocking server
+  absl::Time deadline = testing::GenerousDeadline();
+  while (!sleep_sent && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  absl::StatusOr<TestClient> b = TestClient::Connect(server->address());
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->Call({.id = 2, .op = Op::kEcho, .data = "b"}).ok());
+  // The blocking server answers b only after a's connection ends; every
+  // other server answers b while a's SLEEP is still running.
+  EXPECT_EQ(sleep_answered.load(), GetParam() == ServerKind::kBlocking);
+  sleeper.join();
+}
+
+TEST_P(StreamKindTest, SleepLongerThanTheIdleTimeoutIsStillAnswered) {
+  ServerOptions options;
+  options.idle_timeout = absl::Milliseconds(150);
+  std::unique_ptr<RunningServer> server = Start(GetParam(), options);
+  ASSERT_NE(server, nullptr);
+  absl::StatusOr<TestClient> client = TestClient::Connect(server->address());
+  ASSERT_TRUE(client.ok());
+  // Waiting for the server's own answer is not the client being idle.
+  EXPECT_TRUE(client->Call({.id = 1, .op = Op::kSleep, .arg = 400000}).ok());
+}
+
+enum class BadInput { kOversizeLength, kShortBody, kGarbage, kMidFrameClose,
+                      kStall };
+
+const char* BadInputName(BadInput bad) {
+  switch (bad) {
+    case BadInput::kOversizeLength: return "OversizeLength";
+    case BadInput::kShortBody: return "ShortBody";
+    case BadInput::kGarbage: return "Garbage";
+    case BadInput::kMidFrameClose: return "MidFrameClose";
+    case BadInput::kStall: return "Stall";
+  }
+  return "?";
+}
+
+class BadInputTest
+    : public ::testing::TestWithParam<std::tuple<ServerKind, BadInput>> {};
+
+TEST_P(BadInputTest, ClosesThatConnectionOnlyAndKeepsServing) {
+  auto [kind, bad_input] = GetParam();
+  std::unique_ptr<RunningServer> server = Start(kind, ShortLimits());
+  ASSERT_NE(server, nullptr);
+  // A blocking server serves one connection at a time, so its good client
+  // comes after the bad one; every other server holds both at once.
+  std::optional<TestClient> good;
+  if (kind != ServerKind::kBlocking) {
+    good.emplace(*TestClient::Connect(server->address()));
+    ASSERT_TRUE(good->Call({.id = 1, .data = "before"}).ok());
+  }
+  absl::Time start = absl::Now();
+  absl::StatusOr<TestClient> bad = TestClient::Connect(server->address());
+  ASSERT_TRUE(bad.ok());
+  switch (bad_input) {
+    case BadInput::kOversizeLength:  // 1025 > the 1024-byte limit
+      ASSERT_TRUE(bad->SendBytes(std::string("\0\0\x04\x01", 4)).ok());
+      break;
+    case BadInput::kShortBody:  // 8 bytes, less than a message header
+      ASSERT_TRUE(bad->SendBytes(std::string("\0\0\0\x08" "abcdefgh", 12)).ok());
+      break;
+    case BadInput::kGarbage:
+      ASSERT_TRUE(bad->SendBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+      break;
+    case BadInput::kMidFrameClose:  // 10 of 100 promised bytes, then gone
+    case BadInput::kStall:          // 10 of 100 promised bytes, then nothing
+      ASSERT_TRUE(bad->SendBytes(std::string("\0\0\0\x64" "0123456789", 14)).ok());
+      break;
+  }
+  // Meanwhile the good client keeps being served (and, pinging, is never
+  // idle long enough to be closed itself).
+  std::atomic<bool> bad_done{false};
+  std::atomic<int> pings{0};
+  std::thread pinger([&] {
+    if (!good.has_value()) return;
+    for (uint64_t id = 100; !bad_done; ++id) {
+      ASSERT_TRUE(good->Call({.id = id, .data = "meanwhile"}).ok());
+      ++pings;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  });
+  if (bad_input == BadInput::kMidFrameClose) {
+    bad->socket().Close();
+  } else {
+    EXPECT_TRUE(bad->ExpectClosed().ok());
+    if (bad_input == BadInput::kStall) {
+      EXPECT_GE(absl::Now() - start, kShortIdle);
+    }
+  }
+  bad_done = true;
+  pinger.join();
+  if (good.has_value() && bad_input == BadInput::kStall) {
+    EXPECT_GT(pings.load(), 1);
+  }
+  if (!good.has_value()) good.emplace(*TestClient::Connect(server->address()));
+  EXPECT_TRUE(good->Call({.id = 2, .data = "after"}).ok());
+  // A frame of exactly the limit is still fine.
+  std::string data(1024 - framing::kMessageHeaderSize, 'm');
+  EXPECT_TRUE(good->Call({.id = 3, .op = Op::kReverse, .data = data}).ok());
+}
+
+TEST_P(StreamKindTest, ConnectionsBeyondTheLimitAreClosed) {
+  if (GetParam() == ServerKind::kBlocking) {
+    GTEST_SKIP() << "serves one connection at a time; the rest wait queued";
+  }
+  ServerOptions options;
+  options.max_connections = 2;
+  std::unique_ptr<RunningServer> server = Start(GetParam(), options);
+  ASSERT_NE(server, nullptr);
+  std::optional<TestClient> first(*TestClient::Connect(server->address()));
+  TestClient second = *TestClient::Connect(server->address());
+  ASSERT_TRUE(first->Call({.id = 1}).ok());
+  ASSERT_TRUE(second.Call({.id = 2}).ok());
+  TestClient third = *TestClient::Connect(server->address());
+  EXPECT_TRUE(third.ExpectClosed().ok());
+  first.reset();
+  // Once the server has seen the first go, a new connection is served.
+  absl::Time deadline = testing::GenerousDeadline();
+  bool served = false;
+  while (!served && absl::Now() < deadline) {
+    absl::StatusOr<TestClient> next = TestClient::Connect(server->address());
+    ASSERT_TRUE(next.ok());
+    served = next->Call({.id = 3}).ok();
+    if (!served) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+  EXPECT_TRUE(second.Call({.id = 4}).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, StreamKindTest, ::testing::ValuesIn(kStreamKinds),
+                         KindTestName);
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, BadInputTest,
+    ::testing::Combine(::testing::ValuesIn(kStreamKinds),
+                       ::testing::Values(BadInput::kOversizeLength,
+                                         BadInput::kShortBody,
+                                         BadInput::kGarbage,
+                                         BadInput::kMidFrameClose,
+                                         BadInput::kStall)),
+    [](const auto& info) {
+      return absl::StrCat(ServerKindName(std::get<0>(info.param)), "_",
+                          BadInputName(std::get<1>(info.param)));
     });
 
 TEST(ServerKind, ParsesEveryNameAndRejectsOthers) {

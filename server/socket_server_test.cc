@@ -401,6 +401,29 @@ TEST(ForkingPolicy, ReapsItsOwnChildrenOnlyAndLeavesNoZombies) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 7);
 }
 
+TEST(StreamServer, RemovesItsUnixSocketFileOnCloseButNotInAChild) {
+  char dir[] = "/tmp/asyncwork-server-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string path = absl::StrCat(dir, "/s.sock");
+  auto policy = std::make_unique<ForkingPolicy>();
+  ForkingPolicy* forking = policy.get();
+  auto server = std::make_unique<RecordingServer>(
+      *net::Address::Parse("unix:" + path), MakeWorkStreamHandler,
+      std::move(policy), ServerConfig{.timeout = kGenerous});
+  ASSERT_TRUE(server->Open().ok());
+  EXPECT_EQ(::access(path.c_str(), F_OK), 0);
+  // The child that served this request exits; the file must survive it...
+  ServeOneByHandleRequest(*server, 1);
+  forking->Close(/*wait=*/true);
+  EXPECT_TRUE(forking->child_pids().empty());
+  EXPECT_EQ(::access(path.c_str(), F_OK), 0);
+  server->ServerClose();
+  EXPECT_TRUE(server->Errors().empty());
+  // ...and go with the server's own close.
+  EXPECT_NE(::access(path.c_str(), F_OK), 0);
+  ::rmdir(dir);
+}
+
 // CountingHandler counts the requests it served in memory the test reads.
 class CountingHandler : public WorkStreamHandler {
  public:

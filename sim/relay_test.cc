@@ -265,7 +265,7 @@ TEST_F(RelayTest, StopsReadingWhenItHoldsItsLimitAndLosesNothing) {
   StartStream(LinkProfile::Symmetric(LinkConfig()), options);
   // The peer reads nothing, so the relay's writes block and bytes pile up
   // until the relay stops reading and the program's writes block too.
-  const std::string sent = Pattern(8 << 20, 4);
+  const std::string sent = Pattern(2 << 20, 4);
   size_t offset = 0;
   size_t offset_before = 0;
   int stalled_rounds = 0;

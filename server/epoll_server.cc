@@ -1,0 +1,593 @@
+#include "server/epoll_server.h"
+
+#include <algorithm>
+#include <functional>
+#include <future>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "framing/operation.h"
+#include "framing/work_message.h"
+#include "net/check.h"
+#include "net/event_loop.h"
+#include "net/framed_connection.h"
+#include "net/io_watch.h"
+#include "net/log.h"
+#include "net/timer_queue.h"
+#include "server/concurrency.h"
+
+namespace asyncwork::server {
+namespace internal {
+namespace {
+
+// kAcceptsPerWake bounds the connections taken per readable event, so a
+// flood of connects cannot starve the connections loop 0 already serves.
+constexpr int kAcceptsPerWake = 64;
+
+// kAcceptBackoff pauses accepting after an accept error (EMFILE, ENFILE),
+// which would otherwise repeat at once on the level-triggered listener.
+constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(100);
+
+}  // namespace
+
+class Connection;
+
+// LoopThread is one event loop, the thread that runs it, and the
+// connections it serves.
+class LoopThread {
+ public:
+  LoopThread(EpollServer* server, std::unique_ptr<net::EventLoop> loop)
+      : server_(server), loop_(std::move(loop)) {}
+
+  // ~LoopThread destroys the connections before the loop (declared first)
+  // they are registered with. The thread must have been joined.
+  ~LoopThread() { connections_.clear(); }
+
+  net::EventLoop* loop() const { return loop_.get(); }
+  EpollServer& server() const { return *server_; }
+
+  // RunThread starts the thread running the loop. StopAndJoin ends it.
+  void RunThread() {
+    thread_ = std::thread([this] { loop_->Run(); });
+  }
+  void StopAndJoin() {
+    loop_->Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool running() const { return thread_.joinable(); }
+
+  // Loop thread from here on.
+  // Adopt starts serving an accepted connection.
+  void Adopt(net::Socket socket, net::Address peer);
+  // Deliver hands an owed answer to connection `id`, if it is still open.
+  void Deliver(uint64_t id, std::string frame);
+  // Forget removes a closed connection (destroyed after this phase).
+  void Forget(uint64_t id);
+  // DrainAll tells every connection the server is stopping.
+  void DrainAll();
+  // CloseAll closes every connection with `reason`.
+  void CloseAll(const absl::Status& reason);
+
+ private:
+  EpollServer* const server_;
+  std::unique_ptr<net::EventLoop> loop_;  // declared first: destroyed last
+  uint64_t next_id_ = 0;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::thread thread_;
+};
+
+// Connection is one FramedConnection and its handler: it keeps the books
+// the handler should not have to (answers owed, idleness, half-close and
+// drain) and is the handler's AsyncStreamRequest.
+class Connection : public AsyncStreamRequest {
+ public:
+  Connection(LoopThread* owner, uint64_t id, net::Socket socket,
+             net::Address peer);
+  ~Connection() override;
+
+  absl::Status Start();
+  // Deliver sends an owed answer (from SendAt's timer, or a worker).
+  void Deliver(std::string frames);
+  // Drain: the server is stopping; close once nothing is owed.
+  void Drain();
+
+  // AsyncStreamRequest:
+  const net::Address& peer() const override { return peer_; }
+  net::EventLoop* loop() const override { return loop_; }
+  void AppendToOutput(absl::FunctionRef<void(std::string*)> append) override {
+    connection_.AppendToOutput(append);
+  }
+  void SendAt(absl::Time when, std::string frames) override;
+  void Offload(absl::AnyInvocable<std::string()> work) override;
+  bool has_workers() const override {
+    return owner_->server().hash_pool() != nullptr;
+  }
+  void Close(const absl::Status& reason) override {
+    connection_.Close(reason);
+  }
+
+ private:
+  void OnFrame(absl::string_view body);
+  void OnReadEof();
+  void OnClose(const absl::Status& reason);
+  // Owe and Paid count answers in progress; Paid sends nothing itself.
+  void Owe();
+  void Paid();
+  // MaybeFinish closes after the last owed answer once the peer has
+  // half-closed or the server drains.
+  void MaybeFinish();
+  void ArmIdleTimer();
+  void OnIdleTimer();
+  void CancelTimers();
+
+  LoopThread* const owner_;
+  net::EventLoop* const loop_;
+  const uint64_t id_;
+  const net::Address peer_;
+  const EpollServerOptions& options_;
+  std::unique_ptr<AsyncStreamHandler> handler_;
+  int owed_ = 0;
+  bool read_eof_ = false;
+  bool draining_ = false;
+  bool paused_ = false;
+  uint64_t next_timer_ = 0;
+  absl::flat_hash_map<uint64_t, net::TimerId> send_timers_;
+  net::TimerId idle_timer_;
+  absl::Time idle_since_;
+  uint64_t delivered_bytes_ = 0;  // bytes of the frames handed to OnFrame
+  uint64_t sent_seen_ = 0;        // bytes_sent() at the last idle check
+  // Declared last, so destroyed first: its callbacks use the members above.
+  net::FramedConnection connection_;
+};
+
+Connection::Connection(LoopThread* owner, uint64_t id, net::Socket socket,
+                       net::Address peer)
+    : owner_(owner),
+      loop_(owner->loop()),
+      id_(id),
+      peer_(std::move(peer)),
+      options_(owner->server().options()),
+      handler_(owner->server().factory()()),
+      idle_since_(owner->loop()->Now()),
+      connection_(
+          owner->loop(), std::move(socket),
+          net::FramedConnection::Options{
+              .max_body_size = options_.max_frame,
+              .read_size = options_.read_size},
+          net::FramedConnection::Callbacks{
+              .on_frame = [this](absl::string_view body) { OnFrame(body); },
+              .on_read_eof = [this] { OnReadEof(); },
+              .on_close =
+                  [this](const absl::Status& reason) { OnClose(reason); },
+              .on_drained = nullptr}) {}
+
+Connection::~Connection() { CancelTimers(); }
+
+absl::Status Connection::Start() {
+  absl::Status started = connection_.Start();
+  if (!started.ok()) return started;
+  ArmIdleTimer();
+  handler_->Setup(*this);
+  return absl::OkStatus();
+}
+
+void Connection::OnFrame(absl::string_view body) {
+  delivered_bytes_ += framing::kFrameHeaderSize + body.size();
+  idle_since_ = loop_->Now();
+  handler_->HandleFrame(*this, body);
+}
+
+void Connection::SendAt(absl::Time when, std::string frames) {
+  uint64_t key = next_timer_++;
+  Owe();
+  send_timers_[key] =
+      loop_->RunAt(when, [this, key, frames = std::move(frames)]() mutable {
+        send_timers_.erase(key);
+        Deliver(std::move(frames));
+      });
+}
+
+void Connection::Offload(absl::AnyInvocable<std::string()> work) {
+  ThreadPoolPolicy* pool = owner_->server().hash_pool();
+  if (pool == nullptr) {
+    std::string frames = work();
+    connection_.AppendToOutput([&](std::string* out) { out->append(frames); });
+    return;
+  }
+  Owe();
+  LoopThread* owner = owner_;
+  uint64_t id = id_;
+  // The answer finds its way back by id: the connection may be gone by then.
+  pool->Process(
+      [owner, id, work = std::move(work)]() mutable {
+        owner->loop()->Post([owner, id, frames = work()]() mutable {
+          owner->Deliver(id, std::move(frames));
+        });
+      },
+      {});
+}
+
+void Connection::Deliver(std::string frames) {
+  connection_.AppendToOutput([&](std::string* out) { out->append(frames); });
+  Paid();
+}
+
+void Connection::Owe() {
+  ++owed_;
+  if (!paused_ && owed_ >= options_.max_owed_per_connection) {
+    paused_ = true;
+    connection_.PauseReading();
+  }
+}
+
+void Connection::Paid() {
+  --owed_;
+  if (paused_ && owed_ < options_.max_owed_per_connection) {
+    paused_ = false;
+    connection_.ResumeReading();
+  }
+  if (owed_ == 0) {
+    // Idle time counts from here: waiting for our own answers is not the
+    // client being idle.
+    idle_since_ = loop_->Now();
+    ArmIdleTimer();
+  }
+  MaybeFinish();
+}
+
+void Connection::OnReadEof() {
+  read_eof_ = true;
+  MaybeFinish();
+}
+
+void Connection::Drain() {
+  draining_ = true;
+  MaybeFinish();
+}
+
+void Connection::MaybeFinish() {
+  if (owed_ == 0 && (read_eof_ || draining_)) connection_.CloseAfterFlush();
+}
+
+void Connection::ArmIdleTimer() {
+  if (idle_timer_.valid() || connection_.closed()) return;
+  idle_timer_ = loop_->RunAt(idle_since_ + options_.idle_timeout, [this] {
+    idle_timer_ = net::TimerId();
+    OnIdleTimer();
+  });
+}
+
+void Connection::OnIdleTimer() {
+  // Re-armed by Paid once the last owed answer is sent.
+  if (owed_ > 0) return;
+  absl::Time now = loop_->Now();
+  uint64_t sent = connection_.bytes_sent();
+  if (sent != sent_seen_) {
+    // Output still moving: a slow reader of a long answer is not idle.
+    sent_seen_ = sent;
+    idle_since_ = now;
+  }
+  if (now < idle_since_ + options_.idle_timeout) {
+    ArmIdleTimer();
+    return;
+  }
+  uint64_t partial = connection_.bytes_received() - delivered_bytes_;
+  connection_.Close(absl::DeadlineExceededError(absl::StrCat(
+      "idle timeout (", absl::FormatDuration(options_.idle_timeout), "): ",
+      partial > 0 ? absl::StrCat(partial, " bytes of an unfinished frame")
+                  : std::string("no request"))));
+}
+
+void Connection::CancelTimers() {
+  for (auto& [key, timer] : send_timers_) loop_->Cancel(timer);
+  send_timers_.clear();
+  if (idle_timer_.valid()) loop_->Cancel(idle_timer_);
+  idle_timer_ = net::TimerId();
+}
+
+void Connection::OnClose(const absl::Status& reason) {
+  if (!reason.ok()) {
+    net::LogWarning(absl::StrCat("connection from ", peer_.ToString(),
+                                 " closed: ", reason.message()));
+  }
+  CancelTimers();
+  handler_->Finish(*this, reason);
+  owner_->Forget(id_);
+}
+
+void LoopThread::Adopt(net::Socket socket, net::Address peer) {
+  uint64_t id = next_id_++;
+  auto connection =
+      std::make_unique<Connection>(this, id, std::move(socket), peer);
+  Connection* raw = connection.get();
+  connections_.emplace(id, std::move(connection));
+  absl::Status started = raw->Start();
+  if (!started.ok()) {
+    net::LogWarning(absl::StrCat("connection from ", peer.ToString(),
+                                 " dropped: ", started.message()));
+    Forget(id);
+  }
+}
+
+void LoopThread::Deliver(uint64_t id, std::string frame) {
+  auto it = connections_.find(id);
+  if (it != connections_.end()) it->second->Deliver(std::move(frame));
+}
+
+void LoopThread::Forget(uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  // Forget runs inside the connection's own callback: destroy it later.
+  loop_->DeleteLater(std::move(it->second));
+  connections_.erase(it);
+  server_->ConnectionClosed();
+}
+
+void LoopThread::DrainAll() {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, connection] : connections_) ids.push_back(id);
+  // Draining may close a connection, which removes it from the map.
+  for (uint64_t id : ids) {
+    auto it = connections_.find(id);
+    if (it != connections_.end()) it->second->Drain();
+  }
+}
+
+void LoopThread::CloseAll(const absl::Status& reason) {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, connection] : connections_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = connections_.find(id);
+    if (it != connections_.end()) it->second->Close(reason);
+  }
+}
+
+// Acceptor takes new connections on loop 0 and deals them out.
+class Acceptor {
+ public:
+  Acceptor(EpollServer* server, net::EventLoop* loop, net::Socket listener)
+      : server_(server),
+        loop_(loop),
+        listener_(std::move(listener)),
+        watch_(loop, listener_.fd(), [this](uint32_t) { OnReadable(); }) {}
+
+  ~Acceptor() {
+    if (backoff_.valid()) loop_->Cancel(backoff_);
+  }
+
+  absl::Status Start() { return watch_.EnableReading(); }
+
+ private:
+  void OnReadable();
+
+  EpollServer* const server_;
+  net::EventLoop* const loop_;
+  net::Socket listener_;  // declared before watch_: the watch stops first
+  net::IoWatch watch_;
+  size_t next_loop_ = 0;
+  net::TimerId backoff_;
+};
+
+void Acceptor::OnReadable() {
+  for (int i = 0; i < kAcceptsPerWake; ++i) {
+    net::Address peer;
+    absl::StatusOr<std::optional<net::Socket>> accepted =
+        listener_.Accept(&peer);
+    if (!accepted.ok()) {
+      net::LogWarning(absl::StrCat("accepting on ",
+                                   server_->address().ToString(), ": ",
+                                   accepted.status().message(),
+                                   "; pausing accepts briefly"));
+      watch_.Stop();
+      backoff_ = loop_->RunAfter(kAcceptBackoff, [this] {
+        backoff_ = net::TimerId();
+        absl::Status resumed = watch_.EnableReading();
+        if (!resumed.ok()) net::LogError(resumed.ToString());
+      });
+      return;
+    }
+    if (!accepted->has_value()) return;
+    net::Socket socket = std::move(**accepted);
+    if (!server_->TryOpenConnection()) {
+      net::LogWarning(absl::StrCat(
+          "connection from ", peer.ToString(), " closed: ",
+          server_->connections(), " connections open, the limit (max_connections=",
+          server_->options().max_connections, ")"));
+      continue;
+    }
+    if (socket.transport() == net::Transport::kTcp) {
+      (void)socket.SetNoDelay(true);
+    }
+    LoopThread* target = &server_->loop(next_loop_++ % server_->loop_count());
+    if (target->loop() == loop_) {
+      target->Adopt(std::move(socket), peer);
+    } else {
+      target->loop()->Post(
+          [target, socket = std::move(socket), peer]() mutable {
+            target->Adopt(std::move(socket), peer);
+          });
+    }
+  }
+}
+
+}  // namespace internal
+
+namespace {
+
+// EncodedAnswer performs `request` and returns its answer's frame.
+std::string EncodedAnswer(const framing::RequestView& request,
+                          const framing::Outcome& outcome) {
+  std::string frame;
+  framing::AppendResponseFrame(framing::ResponseFor(request, outcome), &frame);
+  return frame;
+}
+
+absl::Status CheckOptions(const EpollServerOptions& options) {
+  if (options.threads < 1 || options.hash_workers < 1 ||
+      options.max_connections < 1 || options.max_owed_per_connection < 1 ||
+      options.read_size < 1 || options.max_frame < framing::kMessageHeaderSize ||
+      options.idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "epoll server options out of range: threads=", options.threads,
+        " hash_workers=", options.hash_workers,
+        " max_connections=", options.max_connections,
+        " max_owed_per_connection=", options.max_owed_per_connection,
+        " read_size=", options.read_size, " max_frame=", options.max_frame,
+        " idle_timeout=", absl::FormatDuration(options.idle_timeout)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void WorkAsyncHandler::HandleFrame(AsyncStreamRequest& request,
+                                   absl::string_view body) {
+  absl::StatusOr<framing::RequestView> work = framing::ParseRequest(body);
+  if (!work.ok()) {
+    request.Close(work.status());
+    return;
+  }
+  if (work->op == framing::Op::kHash && request.has_workers()) {
+    // The body is gone once this returns: the job owns a copy of the data.
+    framing::RequestView header = *work;
+    header.data = {};
+    request.Offload([header, data = std::string(work->data)] {
+      framing::RequestView copy = header;
+      copy.data = data;
+      return EncodedAnswer(copy, framing::Perform(copy));
+    });
+    return;
+  }
+  framing::Outcome outcome = framing::Perform(*work);
+  if (outcome.delay() > absl::ZeroDuration()) {
+    // The answer borrows the body: encode it now and hold the frame. The
+    // clock is read now, not the loop's cached time, so it is never early.
+    request.SendAt(outcome.NotBefore(absl::Now()),
+                   EncodedAnswer(*work, outcome));
+    return;
+  }
+  request.AppendToOutput([&](std::string* out) {
+    framing::AppendResponseFrame(framing::ResponseFor(*work, outcome), out);
+  });
+}
+
+std::unique_ptr<AsyncStreamHandler> MakeWorkAsyncHandler() {
+  return std::make_unique<WorkAsyncHandler>();
+}
+
+EpollServer::EpollServer(net::Address address,
+                         const EpollServerOptions& options,
+                         AsyncStreamHandlerFactory factory)
+    : address_(std::move(address)),
+      options_(options),
+      factory_(std::move(factory)) {}
+
+EpollServer::~EpollServer() {
+  if (started_) (void)Stop(absl::ZeroDuration());
+}
+
+absl::StatusOr<std::unique_ptr<EpollServer>> EpollServer::Start(
+    const net::Address& listen, const EpollServerOptions& options,
+    AsyncStreamHandlerFactory factory) {
+  if (!factory) {
+    return absl::InvalidArgumentError("the epoll server needs a handler factory");
+  }
+  absl::Status valid = CheckOptions(options);
+  if (!valid.ok()) return valid;
+  if (!listen.is_stream()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the epoll server needs a tcp or unix address, not ", listen.ToString()));
+  }
+  absl::StatusOr<net::Socket> listener =
+      net::Socket::Listen(listen, options.request_queue_size);
+  if (!listener.ok()) return listener.status();
+  absl::StatusOr<net::Address> bound = listener->LocalAddress();
+  if (!bound.ok()) return bound.status();
+  std::unique_ptr<EpollServer> server(
+      new EpollServer(*bound, options, std::move(factory)));
+  if (options.hash_on_workers) {
+    server->hash_pool_ = std::make_unique<ThreadPoolPolicy>(
+        ThreadPoolPolicy::Options{.pool_size = options.hash_workers});
+  }
+  for (int i = 0; i < options.threads; ++i) {
+    absl::StatusOr<std::unique_ptr<net::EventLoop>> loop =
+        net::EventLoop::Create(options.backend);
+    if (!loop.ok()) return loop.status();
+    server->loops_.push_back(std::make_unique<internal::LoopThread>(
+        server.get(), std::move(*loop)));
+  }
+  // Registered before any loop runs, which EventLoop allows from here.
+  server->acceptor_ = std::make_unique<internal::Acceptor>(
+      server.get(), server->loops_[0]->loop(), std::move(*listener));
+  absl::Status accepting = server->acceptor_->Start();
+  if (!accepting.ok()) return accepting;
+  for (auto& loop : server->loops_) loop->RunThread();
+  server->started_ = true;
+  return server;
+}
+
+bool EpollServer::TryOpenConnection() {
+  // Only loop 0's acceptor opens, so load-then-add cannot overshoot.
+  if (open_.load() >= static_cast<size_t>(options_.max_connections)) {
+    return false;
+  }
+  open_.fetch_add(1);
+  return true;
+}
+
+void EpollServer::ConnectionClosed() {
+  if (open_.fetch_sub(1) == 1) {
+    // Taking the lock orders this with Stop's check of the count.
+    { std::lock_guard<std::mutex> lock(mutex_); }
+    all_closed_.notify_all();
+  }
+}
+
+void EpollServer::RunOnEach(
+    const std::function<void(internal::LoopThread&)>& task) {
+  for (auto& loop : loops_) {
+    ASYNCWORK_CHECK(!loop->loop()->IsInLoopThread() || !loop->running())
+        << "EpollServer::Stop called from one of its loops";
+    std::promise<void> done;
+    loop->loop()->Post([&] {
+      task(*loop);
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+}
+
+absl::Status EpollServer::Stop(absl::Duration drain_timeout) {
+  if (stopped_ || !started_) return absl::OkStatus();
+  stopped_ = true;
+  // No new connections; the acceptor lives on loop 0.
+  loops_[0]->loop()->Post([this] { acceptor_.reset(); });
+  RunOnEach([](internal::LoopThread& loop) { loop.DrainAll(); });
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    all_closed_.wait_for(
+        lock,
+        absl::ToChronoNanoseconds(std::min(drain_timeout, absl::Hours(24))),
+        [this] { return open_.load() == 0; });
+  }
+  if (open_.load() > 0) {
+    net::LogWarning(absl::StrCat(
+        "stopping ", address_.ToString(), ": ", open_.load(),
+        " connections still owed answers after ",
+        absl::FormatDuration(drain_timeout), "; closing them"));
+    absl::Status reason =
+        absl::CancelledError("server stopping: the drain timeout passed");
+    RunOnEach([&](internal::LoopThread& loop) { loop.CloseAll(reason); });
+  }
+  // Jobs still queued finish; their answers find their connections gone.
+  if (hash_pool_ != nullptr) hash_pool_->Close(/*wait=*/true);
+  for (auto& loop : loops_) loop->StopAndJoin();
+  return absl::OkStatus();
+}
+
+}  // namespace asyncwork::server

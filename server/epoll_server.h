@@ -1,0 +1,228 @@
+// epoll_server.h: EpollServer, PROTOCOL.md's server on net/'s reactor.
+//
+// Where the socketserver family gives each connection a thread (or a
+// process, or its turn), the epoll server serves every connection from a
+// few event loops: one by default, or `threads` loops each on its own
+// thread. Loop 0 accepts and deals the connections out round-robin; each
+// connection then lives on its loop as a net::FramedConnection.
+//
+//   EpollServerOptions options;
+//   options.threads = 2;
+//   absl::StatusOr<std::unique_ptr<EpollServer>> server =
+//       EpollServer::Start(*net::Address::Parse("127.0.0.1:0"), options);
+//   if (!server.ok()) return server.status();
+//   ... clients use (*server)->address() ...
+//   absl::Status stopped = (*server)->Stop(absl::Seconds(10));
+//
+// The handler model is socketserver's, made event-driven: a factory makes
+// one AsyncStreamHandler per connection; Setup runs when the connection
+// starts, HandleFrame for each frame, Finish when it ends. The handler must
+// never block the loop; instead it answers now (AppendToOutput), later
+// (SendAt), or from a worker thread (Offload). WorkAsyncHandler, the
+// default, serves PROTOCOL.md: SLEEP's answer is encoded at once and sent by
+// a loop timer at its time, so later requests on the same connection are
+// answered first (PROTOCOL.md allows answers out of order); HASH runs on the
+// loop, or with hash_on_workers on a pool of hash_workers threads, whose
+// answers come back to the connection's loop. A connection with
+// max_owed_per_connection answers still owed (SLEEPs waiting, HASHes on
+// workers) stops being read until some are sent, so a client cannot pile up
+// unbounded timers or jobs.
+//
+// Bad input closes that one connection, with a log line naming the peer and
+// the reason: an oversize length, a body shorter than the message header, a
+// stream that ends inside a frame, or no whole frame for idle_timeout while
+// nothing is owed (a client that sends half a frame and stalls). A client
+// that half-closes between frames gets every answer it is owed, then the
+// connection closes. Connections beyond max_connections are accepted and at
+// once closed, with a log line.
+//
+// Threads: Start and Stop from one thread, never from a loop. The loops run
+// on threads the server owns; every connection is touched only by its loop.
+#ifndef ASYNCWORK_SERVER_EPOLL_SERVER_H_
+#define ASYNCWORK_SERVER_EPOLL_SERVER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <functional>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "framing/frame.h"
+#include "net/address.h"
+#include "net/event_loop.h"
+#include "net/poller.h"
+#include "net/socket.h"
+
+namespace asyncwork::server {
+
+// AsyncStreamRequest is one connection of the epoll server, as its handler
+// sees it. Every method is for the connection's loop thread.
+class AsyncStreamRequest {
+ public:
+  virtual ~AsyncStreamRequest() = default;
+
+  virtual const net::Address& peer() const = 0;
+  virtual net::EventLoop* loop() const = 0;
+
+  // AppendToOutput lets `append` append whole frames to the output, sent
+  // before the loop next waits. Ignored once the connection is closing.
+  virtual void AppendToOutput(absl::FunctionRef<void(std::string*)> append) = 0;
+
+  // SendAt sends `frames` (whole frames) at `when`, from a loop timer. The
+  // connection owes an answer until then: it does not count as idle, and a
+  // half-closed or draining connection stays open for it.
+  virtual void SendAt(absl::Time when, std::string frames) = 0;
+
+  // Offload runs `work` on the server's worker pool and sends the frames it
+  // returns from the loop; owed like SendAt. Without a pool (has_workers()
+  // false) it runs `work` now, on the loop.
+  virtual void Offload(absl::AnyInvocable<std::string()> work) = 0;
+  virtual bool has_workers() const = 0;
+
+  // Close ends the connection now; a reason other than OK is logged.
+  virtual void Close(const absl::Status& reason) = 0;
+};
+
+// AsyncStreamHandler serves one connection of the epoll server. It must
+// never block: its callbacks run on the loop serving many connections.
+class AsyncStreamHandler {
+ public:
+  virtual ~AsyncStreamHandler() = default;
+  // Setup runs when the connection starts.
+  virtual void Setup(AsyncStreamRequest& request) {}
+  // HandleFrame runs for each frame; `body` is valid during the call only.
+  virtual void HandleFrame(AsyncStreamRequest& request,
+                           absl::string_view body) = 0;
+  // Finish runs once when the connection has ended, OK for an orderly end
+  // or the reason (already logged). Output is no longer possible.
+  virtual void Finish(AsyncStreamRequest& request, const absl::Status& reason) {
+  }
+};
+
+// AsyncStreamHandlerFactory makes one handler per connection; it is called
+// on the loops' threads, possibly at once, so it must be thread-safe.
+using AsyncStreamHandlerFactory =
+    std::function<std::unique_ptr<AsyncStreamHandler>()>;
+
+// WorkAsyncHandler serves PROTOCOL.md's work requests without blocking (see
+// the top of this file). A body shorter than the message header closes the
+// connection with kShortBody.
+class WorkAsyncHandler : public AsyncStreamHandler {
+ public:
+  void HandleFrame(AsyncStreamRequest& request,
+                   absl::string_view body) override;
+};
+
+std::unique_ptr<AsyncStreamHandler> MakeWorkAsyncHandler();
+
+struct EpollServerOptions {
+  // threads: event loops, each on a thread of its own (at least 1).
+  int threads = 1;
+  // hash_on_workers: HASH runs on a pool of hash_workers threads, not on
+  // the connection's loop.
+  bool hash_on_workers = false;
+  int hash_workers = 2;
+  // idle_timeout: a connection that owes nothing and has not delivered a
+  // whole frame (nor taken output) for this long is closed. Positive.
+  absl::Duration idle_timeout = absl::Seconds(30);
+  // max_connections: open connections at once; more are accepted and
+  // closed with a log line.
+  int max_connections = 10000;
+  // max_frame: the largest frame body accepted.
+  uint32_t max_frame = framing::kDefaultMaxBodySize;
+  // request_queue_size: the listen backlog; the system's maximum by default.
+  int request_queue_size = net::Socket::kDefaultBacklog;
+  // max_owed_per_connection: answers a connection may be owed before its
+  // reading pauses (at least 1).
+  int max_owed_per_connection = 1024;
+  // read_size: the least room each read asks for; also the receive buffer
+  // a connection keeps once it has read, which is most of the memory of an
+  // idle connection.
+  size_t read_size = 4096;
+  // backend: the poller every loop uses.
+  net::Backend backend = net::Backend::kEpoll;
+};
+
+namespace internal {
+class LoopThread;
+class Acceptor;
+}  // namespace internal
+
+class ThreadPoolPolicy;
+
+class EpollServer {
+ public:
+  // Start binds `listen` (tcp or unix), starts the loops and returns once
+  // connections are accepted; `factory` makes each connection's handler.
+  // Errors: InvalidArgument for a datagram address or bad options; the
+  // socket calls' errors.
+  static absl::StatusOr<std::unique_ptr<EpollServer>> Start(
+      const net::Address& listen, const EpollServerOptions& options,
+      AsyncStreamHandlerFactory factory = MakeWorkAsyncHandler);
+
+  // ~EpollServer stops at once (Stop with no drain time) if Stop was not
+  // called.
+  ~EpollServer();
+
+  EpollServer(const EpollServer&) = delete;
+  EpollServer& operator=(const EpollServer&) = delete;
+
+  // address is the bound address (the real port after port 0).
+  const net::Address& address() const { return address_; }
+
+  // Stop stops accepting, lets every connection send what it owes and
+  // close (connections with nothing owed close at once), waits up to
+  // `drain_timeout` for that, closes whatever is left, and joins every
+  // thread. A second call returns OK. Not from a loop thread.
+  absl::Status Stop(absl::Duration drain_timeout);
+
+  // connections is the number of connections open now. Any thread.
+  size_t connections() const { return open_.load(); }
+
+  // For the loops: a connection was accepted (returns false, and counts
+  // nothing, when the limit is reached) or has closed.
+  bool TryOpenConnection();
+  void ConnectionClosed();
+
+  const EpollServerOptions& options() const { return options_; }
+  const AsyncStreamHandlerFactory& factory() const { return factory_; }
+  // hash_pool is null unless hash_on_workers.
+  ThreadPoolPolicy* hash_pool() const { return hash_pool_.get(); }
+  // loop returns loop `index`, for the acceptor to deal connections out.
+  internal::LoopThread& loop(size_t index) { return *loops_[index]; }
+  size_t loop_count() const { return loops_.size(); }
+
+ private:
+  EpollServer(net::Address address, const EpollServerOptions& options,
+              AsyncStreamHandlerFactory factory);
+
+  // RunOnEach runs `task` on every loop's thread and waits for all.
+  void RunOnEach(const std::function<void(internal::LoopThread&)>& task);
+
+  net::Address address_;
+  const EpollServerOptions options_;
+  const AsyncStreamHandlerFactory factory_;
+  std::atomic<size_t> open_{0};
+  std::mutex mutex_;
+  std::condition_variable all_closed_;
+  std::unique_ptr<ThreadPoolPolicy> hash_pool_;
+  std::vector<std::unique_ptr<internal::LoopThread>> loops_;
+  std::unique_ptr<internal::Acceptor> acceptor_;  // lives on loop 0
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace asyncwork::server
+
+#endif  // ASYNCWORK_SERVER_EPOLL_SERVER_H_

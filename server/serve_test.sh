@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Starts //server:serve for each kind on 127.0.0.1:0, reads the first line,
+# sends requests with a tiny python3 client (one of them a SLEEP still owed
+# when SIGTERM arrives), and checks the answers and exit status 0. Then
+# checks that bad flags exit 2 naming the flag and its value.
+set -euo pipefail
+serve=server/serve
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/client.py" <<'PY'
+import socket, struct, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+sock = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+
+def request(id_, op, arg, data):
+    body = struct.pack(">QBBHI", id_, op, 0, 0, arg) + data
+    return struct.pack(">I", len(body)) + body
+
+def read_exactly(n):
+    out = b""
+    while len(out) < n:
+        chunk = sock.recv(n - len(out))
+        if not chunk:
+            sys.exit("server closed early after %d of %d bytes" % (len(out), n))
+        out += chunk
+    return out
+
+def response():
+    (length,) = struct.unpack(">I", read_exactly(4))
+    body = read_exactly(length)
+    id_, op, status, reserved, arg = struct.unpack(">QBBHI", body[:16])
+    return id_, op, status, body[16:]
+
+sock.sendall(request(1, 1, 0, b"abc"))            # REVERSE
+assert response() == (1, 1, 0, b"cba"), "bad REVERSE answer"
+sock.sendall(request(2, 3, 300000, b"late"))      # SLEEP 300 ms
+print("sleep sent", flush=True)
+sys.stdin.readline()                               # the test sends SIGTERM
+assert response() == (2, 3, 0, b"late"), "owed SLEEP not answered"
+assert sock.recv(1) == b"", "connection not closed after the drain"
+print("ok", flush=True)
+PY
+
+for kind in blocking threading forking pool epoll; do
+  "$serve" --kind="$kind" --listen=127.0.0.1:0 >"$work/out" 2>"$work/err" &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 100); do
+    [[ -s "$work/out" ]] && break
+    sleep 0.1
+  done
+  line=$(head -n1 "$work/out")
+  [[ "$line" =~ ^listening\ on\ 127\.0\.0\.1:[1-9][0-9]*$ ]] || {
+    echo "$kind: unexpected first line: '$line'" >&2; cat "$work/err" >&2; exit 1; }
+  address=${line#listening on }
+  coproc client { python3 "$work/client.py" "$address"; }
+  read -r -t 10 started <&"${client[0]}"
+  [[ "$started" == "sleep sent" ]]
+  kill -TERM "$pid"
+  echo go >&"${client[1]}"
+  read -r -t 10 result <&"${client[0]}" || true
+  [[ "$result" == "ok" ]] || { echo "$kind: client said '$result'" >&2; cat "$work/err" >&2; exit 1; }
+  wait "$client_PID"
+  status=0
+  wait "$pid" || status=$?
+  [[ $status -eq 0 ]] || { echo "$kind: exit status $status" >&2; cat "$work/err" >&2; exit 1; }
+  echo "$kind: ok"
+done
+
+expect_usage_error() {
+  local want=$1; shift
+  local status=0
+  "$serve" "$@" >/dev/null 2>"$work/err" || status=$?
+  [[ $status -eq 2 ]] || { echo "$*: exit status $status, want 2" >&2; exit 1; }
+  grep -qF -- "$want" "$work/err" || { echo "$*: no '$want' in: $(cat "$work/err")" >&2; exit 1; }
+}
+expect_usage_error '--kind=asyncore' --kind=asyncore
+expect_usage_error '--threads=0' --threads=0
+expect_usage_error '--threads=x' --threads=x
+expect_usage_error '--listen=127.0.0.1:99999' --listen=127.0.0.1:99999
+expect_usage_error '--bogus' --bogus
+expect_usage_error '--max_frame=4' --max_frame=4
+expect_usage_error '--idle_timeout=0' --idle_timeout=0
+help=$("$serve" --help 2>&1 || true)
+grep -q 'SIGTERM' <<<"$help" || { echo "--help lacks the usage" >&2; exit 1; }
+grep -q -- '--max_children' <<<"$help" || { echo "--help lacks the flags" >&2; exit 1; }
+echo "flags: ok"
