@@ -56,6 +56,31 @@ TEST_P(StrategyTest, CountsAWrongAnswerAsABadResponse) {
   EXPECT_EQ(stats.failed(FailureCause::kBadResponse), 20u);
 }
 
+TEST_P(StrategyTest, CountsAnAnswerToNoRequestAsABadResponse) {
+  FakeServerOptions options;
+  options.wrong_ids = true;
+  std::unique_ptr<FakeServer> server = StartFakeServer(options);
+  ASSERT_NE(server, nullptr);
+  RunConfig config = SmallRun(server->address());
+  config.requests = 20;
+  RunStats stats = Run(config);
+  EXPECT_EQ(stats.completed(), 0u);
+  EXPECT_EQ(stats.failed(FailureCause::kBadResponse), 20u)
+      << FirstFailure(stats);
+}
+
+TEST_P(StrategyTest, MatchesAnswersThatComeOutOfOrderById) {
+  FakeServerOptions options;
+  options.swap_pairs = true;
+  std::unique_ptr<FakeServer> server = StartFakeServer(options);
+  ASSERT_NE(server, nullptr);
+  RunConfig config = SmallRun(server->address());
+  config.op = framing::Op::kReverse;
+  config.requests = 20;
+  RunStats stats = Run(config);
+  EXPECT_EQ(stats.completed(), 20u) << FirstFailure(stats);
+}
+
 TEST_P(StrategyTest, CountsEveryRequestAgainstAServerThatClosesAtRandom) {
   FakeServerOptions options;
   options.close_probability = 0.1;
