@@ -1,193 +1,209 @@
-// demo: the headline demonstration of asyncwork.
+// demo: the headline measurement of asyncwork, for a newcomer.
 //
-// For now it starts an in-process echo server on loopback, sends work
-// packets one at a time from a blocking client, and reports what it
-// measured. It grows into the strategy comparison of benchmarks/.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
+// Starts an in-process server (epoll unless --server_kind says otherwise),
+// runs each client strategy against it over a link shaped in-process (10 ms
+// one way by default) for the same time each, and ends with one table: how
+// much work each strategy finished per second, how many times the blocking
+// client's, and what fraction of the theoretical bound (tools/bound.h).
+//
+//   tools/bazel run //tools:demo
+//   tools/bazel run //tools:demo -- --latency=50ms --in_flight=64 --duration=5s
+//   tools/bazel run //tools:demo -- --json > demo.json   # for tools/plot
+//
+// The flags are the client binaries' (clients/common_flags.h) with demo
+// defaults, plus --server_kind and --strategies. With --json the results go
+// to stdout in the native format tools/plot reads and everything else to
+// stderr.
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdint>
 #include <cstdio>
 #include <string>
-#include <thread>
-#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "clients/common_flags.h"
+#include "server/server.h"
+#include "sim/units.h"
+#include "tools/bound.h"
+#include "tools/demo_table.h"
+#include "tools/experiment.h"
+#include "tools/format.h"
+#include "tools/sweep_lib.h"
 
-ABSL_FLAG(int, requests, 20000, "number of echo round trips to measure");
-ABSL_FLAG(int, size, 64, "bytes in each work packet");
+ABSL_FLAG(std::string, server_kind, "epoll",
+          "the in-process server: blocking, threading, forking, pool or "
+          "epoll");
+ABSL_FLAG(std::string, strategies,
+          "blocking,threaded,polling,callback,pipelined,coroutine",
+          "the client strategies to run, in order");
 
+namespace asyncwork::tools {
 namespace {
 
-// Owns one descriptor; closes it exactly once.
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd = -1) : fd_(fd) {}
-  OwnedFd(OwnedFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  OwnedFd& operator=(OwnedFd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~OwnedFd() { Reset(); }
-  int get() const { return fd_; }
+constexpr int kBadFlag = 2;
 
- private:
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_;
-};
-
-absl::Status ErrnoStatus(const char* call) {
-  return absl::ErrnoToStatus(errno, call);
+// SetDemoDefaults gives the shared client flags the demo's defaults; the
+// command line, parsed after, still overrides them.
+void SetDemoDefaults() {
+  absl::SetFlag(&FLAGS_latency, sim::LatencyFlag(absl::Milliseconds(10)));
+  absl::SetFlag(&FLAGS_duration, absl::Seconds(3));
+  absl::SetFlag(&FLAGS_in_flight, 32);
+  absl::SetFlag(&FLAGS_deadline, absl::Seconds(5));
 }
 
-absl::Status WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus("write");
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
+DemoRow RowOf(const SweepCell& cell) {
+  const Measurement& m = cell.result;
+  return {.strategy = cell.spec.strategy,
+          .work_per_s = m.work_per_s,
+          .completed = m.completed,
+          .failed = m.failed,
+          .bound_fraction = m.bound_fraction,
+          .p99 = m.completed > 0 ? std::optional(m.p99) : std::nullopt,
+          .cpu_per_request = m.completed > 0 ? std::optional(m.cpu_per_request)
+                                             : std::nullopt};
 }
 
-// ReadAll returns false at a clean end of stream before any byte.
-absl::StatusOr<bool> ReadAll(int fd, char* data, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::read(fd, data + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus("read");
-    if (n == 0) {
-      if (done == 0) return false;
-      return absl::DataLossError("read: connection closed mid-message");
-    }
-    done += static_cast<size_t>(n);
+int Main(const clients::ClientOptions& options,
+         const std::vector<clients::StrategyKind>& strategies,
+         server::ServerKind server_kind) {
+  if (!options.server.empty()) {
+    std::fprintf(stderr,
+                 "demo: --server=%s: the demo starts its own server "
+                 "(--server_kind); point a client binary at a remote one\n",
+                 options.server.c_str());
+    return kBadFlag;
   }
-  return true;
-}
+  // With --json stdout carries only the results.
+  FILE* human = options.json ? stderr : stdout;
+  absl::StatusOr<framing::Op> op = ParseOpName(options.op);
+  if (!op.ok()) {
+    std::fprintf(stderr, "demo: %s\n", op.status().ToString().c_str());
+    return kBadFlag;
+  }
+  SweepGrid grid;
+  grid.strategies = StrategyNames(strategies);
+  grid.latencies = {options.latency};
+  grid.in_flights = {options.in_flight};
+  grid.costs = {static_cast<uint32_t>(options.arg)};
+  grid.op = *op;
+  grid.size = static_cast<uint64_t>(options.size);
+  grid.bandwidth = options.bandwidth;
+  grid.server = absl::GetFlag(FLAGS_server_kind);
+  grid.per_cell = options.duration;
+  grid.seed = options.seed;
+  grid.deadline = options.deadline;
 
-absl::StatusOr<OwnedFd> ListenLoopback(uint16_t* port) {
-  OwnedFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return ErrnoStatus("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    return ErrnoStatus("bind");
+  absl::StatusOr<Experiment> first =
+      ExperimentFor(grid, server_kind,
+                    {grid.strategies.front(), options.latency,
+                     options.in_flight, grid.costs.front()});
+  if (!first.ok()) {
+    std::fprintf(stderr, "demo: %s\n", first.status().ToString().c_str());
+    return kBadFlag;
   }
-  if (::listen(fd.get(), SOMAXCONN) < 0) return ErrnoStatus("listen");
-  socklen_t len = sizeof addr;
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
-    return ErrnoStatus("getsockname");
-  }
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
+  // The header gives the link's bound; each row's fraction also counts the
+  // server's own limit, which may depend on the strategy's connections.
+  BoundConfig link_only =
+      MakeBoundConfig(*first, MeasureHashNanosPerByteRound());
+  link_only.server_parallelism = kUnlimitedParallelism;
+  const Bound bound = ComputeBound(link_only);
+  std::string header = absl::StrFormat(
+      "asyncwork demo: %d client strategies, %s each, against the %s server\n"
+      "link: %s one way, %s; %d requests in flight; op %s, %d bytes",
+      strategies.size(), absl::FormatDuration(options.duration), grid.server,
+      sim::FormatLatency(options.latency),
+      sim::FormatBandwidth(options.bandwidth), options.in_flight, options.op,
+      options.size);
+  if (options.arg != 0) absl::StrAppend(&header, ", arg ", options.arg);
+  absl::StrAppend(&header, "\n",
+                  bound.finite()
+                      ? absl::StrCat("the link allows at most ",
+                                     DescribeBound(bound, options.in_flight))
+                      : "no theoretical bound: an unshaped link",
+                  "\n\n");
+  std::fputs(header.c_str(), human);
+  std::fflush(human);
 
-absl::StatusOr<OwnedFd> ConnectLoopback(uint16_t port) {
-  OwnedFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return ErrnoStatus("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) <
-      0) {
-    return ErrnoStatus("connect");
+  ServerSet servers;
+  std::vector<SweepCell> cells;
+  const absl::Status status = RunSweep(
+      grid, LiveCellRunner(grid, server_kind, &servers, fileno(human)),
+      [&](size_t index, size_t total, const SweepCell& cell) {
+        std::fprintf(human,
+                     "[%zu/%zu] %-10s %10s  (%llu completed, %llu "
+                     "failed)\n",
+                     index + 1, total, cell.spec.strategy.c_str(),
+                     FormatSi(cell.result.work_per_s, "/s").c_str(),
+                     static_cast<unsigned long long>(cell.result.completed),
+                     static_cast<unsigned long long>(cell.result.failed));
+        std::fflush(human);
+      },
+      &cells);
+  if (absl::Status stopped = servers.StopAll(); !stopped.ok()) {
+    std::fprintf(stderr, "demo: warning: the server reported: %s\n",
+                 stopped.ToString().c_str());
   }
-  int one = 1;
-  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-// Echoes fixed-size messages until the client closes.
-void ServeEcho(OwnedFd listener, size_t size) {
-  OwnedFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  if (conn.get() < 0) return;
-  int one = 1;
-  ::setsockopt(conn.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  std::string buf(size, '\0');
-  while (true) {
-    absl::StatusOr<bool> got = ReadAll(conn.get(), buf.data(), size);
-    if (!got.ok() || !*got) return;
-    if (!WriteAll(conn.get(), buf.data(), size).ok()) return;
-  }
-}
-
-absl::Status Run(int requests, size_t size) {
-  uint16_t port = 0;
-  absl::StatusOr<OwnedFd> listener = ListenLoopback(&port);
-  if (!listener.ok()) return listener.status();
-  std::thread server(ServeEcho, std::move(*listener), size);
-  absl::Status status;
-  absl::Duration elapsed;
-  {
-    absl::StatusOr<OwnedFd> conn = ConnectLoopback(port);
-    if (!conn.ok()) {
-      // Wake the server's accept so the thread can be joined.
-      (void)ConnectLoopback(port);
-      server.join();
-      return conn.status();
-    }
-    std::string out(size, 'w');
-    std::string in(size, '\0');
-    absl::Time start = absl::Now();
-    for (int i = 0; i < requests && status.ok(); ++i) {
-      out[0] = static_cast<char>(i);
-      status = WriteAll(conn->get(), out.data(), size);
-      if (!status.ok()) break;
-      absl::StatusOr<bool> got = ReadAll(conn->get(), in.data(), size);
-      if (!got.ok()) status = got.status();
-      else if (!*got) status = absl::UnavailableError("server closed early");
-      else if (in != out) status = absl::DataLossError("echo mismatch");
-    }
-    elapsed = absl::Now() - start;
-  }
-  server.join();
-  if (!status.ok()) return status;
-  double seconds = absl::ToDoubleSeconds(elapsed);
-  std::printf("blocking echo over 127.0.0.1: %d round trips of %zu bytes in %s\n",
-              requests, size, absl::FormatDuration(elapsed).c_str());
-  std::printf("work per second: %.0f  (mean round trip %.1f us)\n",
-              requests / seconds, seconds * 1e6 / requests);
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Measures how much work a client completes over loopback.\n"
-      "Usage: demo [--requests=N] [--size=BYTES]");
-  absl::ParseCommandLine(argc, argv);
-  int requests = absl::GetFlag(FLAGS_requests);
-  int size = absl::GetFlag(FLAGS_size);
-  if (requests <= 0 || size <= 0) {
-    std::fprintf(stderr, "demo: --requests and --size must be positive\n");
-    return 2;
-  }
-  absl::Status status = Run(requests, static_cast<size_t>(size));
   if (!status.ok()) {
     std::fprintf(stderr, "demo: %s\n", status.ToString().c_str());
     return 1;
   }
+
+  std::vector<DemoRow> rows;
+  uint64_t failed = 0;
+  for (const SweepCell& cell : cells) {
+    rows.push_back(RowOf(cell));
+    failed += cell.result.failed;
+  }
+  std::fprintf(human, "\n%s\n%s", FormatDemoTable(rows).c_str(),
+               FormatHeadline(rows).c_str());
+  if (options.json) std::fputs(FormatSweepJson(grid, cells).c_str(), stdout);
+  if (failed > 0) {
+    std::fprintf(stderr, "demo: %llu requests failed; a healthy run has none\n",
+                 static_cast<unsigned long long>(failed));
+    return 1;
+  }
   return 0;
+}
+
+}  // namespace
+}  // namespace asyncwork::tools
+
+int main(int argc, char** argv) {
+  using namespace asyncwork;
+  absl::SetProgramUsageMessage(
+      "Runs each client strategy against an in-process server over a shaped "
+      "link and shows how much work each finishes.\n"
+      "Usage: demo [--latency=10ms] [--bandwidth=10mbit] [--duration=3s] "
+      "[--in_flight=32] [--op=echo] [--size=64] [--arg=0]\n"
+      "            [--server_kind=epoll] [--strategies=blocking,callback,...] "
+      "[--json]");
+  tools::SetDemoDefaults();
+  absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<clients::ClientOptions> options =
+      clients::ClientOptionsFromFlags();
+  if (!options.ok()) {
+    std::fprintf(stderr, "demo: %s\n", options.status().ToString().c_str());
+    return tools::kBadFlag;
+  }
+  absl::StatusOr<std::vector<clients::StrategyKind>> strategies =
+      tools::ParseStrategyList("strategies", absl::GetFlag(FLAGS_strategies));
+  if (!strategies.ok()) {
+    std::fprintf(stderr, "demo: %s\n", strategies.status().ToString().c_str());
+    return tools::kBadFlag;
+  }
+  absl::StatusOr<server::ServerKind> kind =
+      server::ParseServerKind(absl::GetFlag(FLAGS_server_kind));
+  if (!kind.ok()) {
+    std::fprintf(stderr, "demo: --server_kind: %s\n",
+                 kind.status().ToString().c_str());
+    return tools::kBadFlag;
+  }
+  return tools::Main(*options, *strategies, *kind);
 }
