@@ -28,7 +28,7 @@
 #include "net/address.h"
 #include "server/server.h"
 
-ABSL_FLAG(std::string, in_process_server, "threading",
+ABSL_FLAG(std::string, in_process_server, "epoll",
           "when --server is empty: the kind of server to start in this "
           "process on 127.0.0.1 (blocking, threading, forking, pool or "
           "epoll)");

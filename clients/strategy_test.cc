@@ -24,7 +24,24 @@ using testing::RefusingAddress;
 using testing::SmallRun;
 using testing::StartFakeServer;
 
-class StrategyTest : public testing::StrategyParamTest {};
+class StrategyTest : public testing::StrategyParamTest {
+ protected:
+  // RunAgainst runs `requests` REVERSE requests, with SmallRun's other
+  // settings, against a FakeServer with `options`, and keeps how many
+  // connections the server closed on purpose in closed_early_.
+  RunStats RunAgainst(const FakeServerOptions& options, uint64_t requests) {
+    std::unique_ptr<FakeServer> server = StartFakeServer(options);
+    if (server == nullptr) return RunStats();
+    RunConfig config = SmallRun(server->address());
+    config.op = framing::Op::kReverse;
+    config.requests = requests;
+    RunStats stats = Run(config);
+    closed_early_ = server->closed_early();
+    return stats;
+  }
+
+  uint64_t closed_early_ = 0;
+};
 
 TEST_P(StrategyTest, CompletesEveryRequestOfEachOpVerified) {
   std::unique_ptr<FakeServer> server = StartFakeServer();
@@ -44,30 +61,28 @@ TEST_P(StrategyTest, CompletesEveryRequestOfEachOpVerified) {
 }
 
 TEST_P(StrategyTest, CountsAWrongAnswerAsABadResponse) {
-  FakeServerOptions options;
-  options.corrupt_answers = true;
-  std::unique_ptr<FakeServer> server = StartFakeServer(options);
-  ASSERT_NE(server, nullptr);
-  RunConfig config = SmallRun(server->address());
-  config.op = framing::Op::kReverse;
-  config.requests = 20;
-  RunStats stats = Run(config);
+  RunStats stats = RunAgainst({.corrupt_answers = true}, 20);
   EXPECT_EQ(stats.completed(), 0u);
   EXPECT_EQ(stats.failed(FailureCause::kBadResponse), 20u);
 }
 
+TEST_P(StrategyTest, CountsAnAnswerToNoRequestAsABadResponse) {
+  RunStats stats = RunAgainst({.wrong_ids = true}, 20);
+  EXPECT_EQ(stats.completed(), 0u);
+  EXPECT_EQ(stats.failed(FailureCause::kBadResponse), 20u)
+      << FirstFailure(stats);
+}
+
+TEST_P(StrategyTest, MatchesAnswersThatComeOutOfOrderById) {
+  RunStats stats = RunAgainst({.swap_pairs = true}, 20);
+  EXPECT_EQ(stats.completed(), 20u) << FirstFailure(stats);
+}
+
 TEST_P(StrategyTest, CountsEveryRequestAgainstAServerThatClosesAtRandom) {
-  FakeServerOptions options;
-  options.close_probability = 0.1;
-  options.seed = 7;
-  std::unique_ptr<FakeServer> server = StartFakeServer(options);
-  ASSERT_NE(server, nullptr);
-  RunConfig config = SmallRun(server->address());
-  config.requests = 300;
-  RunStats stats = Run(config);
+  RunStats stats = RunAgainst({.close_probability = 0.1, .seed = 7}, 300);
   EXPECT_EQ(stats.started(), 300u);
   EXPECT_EQ(stats.started(), stats.completed() + stats.failed());
-  EXPECT_GT(server->closed_early(), 0u);
+  EXPECT_GT(closed_early_, 0u);
   EXPECT_GT(stats.failed(), 0u);
   EXPECT_GT(stats.completed(), 0u);
   EXPECT_EQ(stats.failed(FailureCause::kConnectionClosed), stats.failed());
@@ -77,13 +92,7 @@ TEST_P(StrategyTest, CountsEveryRequestAgainstAServerThatClosesAtRandom) {
 }
 
 TEST_P(StrategyTest, KeepsGoingWhenTheServerClosesAfterEachAnswer) {
-  FakeServerOptions options;
-  options.close_after = 1;
-  std::unique_ptr<FakeServer> server = StartFakeServer(options);
-  ASSERT_NE(server, nullptr);
-  RunConfig config = SmallRun(server->address());
-  config.requests = 50;
-  RunStats stats = Run(config);
+  RunStats stats = RunAgainst({.close_after = 1}, 50);
   EXPECT_EQ(stats.started(), 50u);
   EXPECT_GT(stats.completed(), 0u);
   EXPECT_EQ(stats.failed(FailureCause::kConnectionClosed), stats.failed());

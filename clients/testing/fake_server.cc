@@ -85,13 +85,33 @@ void FakeServer::Serve(net::Socket connection, uint64_t seed) {
   framing::FrameDecoder decoder;
   uint64_t answered_here = 0;
   std::string answer;
+  // swap_pairs: an answer held back until the next one has gone out.
+  std::string held;
+  // Send writes one answer; false means the connection is done, by error or
+  // by close_after.
+  auto send = [&](const std::string& frame) {
+    if (!net::WriteAll(connection, frame, absl::Now() + kWriteDeadline).ok()) {
+      return false;
+    }
+    answered_.fetch_add(1);
+    if (options_.close_after > 0 && ++answered_here >= options_.close_after) {
+      closed_early_.fetch_add(1);
+      return false;
+    }
+    return true;
+  };
   while (!stopping_.load()) {
     absl::StatusOr<std::optional<absl::string_view>> body = decoder.Next();
     if (!body.ok()) return;
     if (!body->has_value()) {
       absl::StatusOr<size_t> got = net::ReadSome(
           connection, decoder.PrepareAppend(64 * 1024), absl::Now() + kPollSlice);
-      if (absl::IsDeadlineExceeded(got.status())) continue;
+      if (absl::IsDeadlineExceeded(got.status())) {
+        // Nothing more came: a held answer goes out alone.
+        if (!held.empty() && !send(held)) return;
+        held.clear();
+        continue;
+      }
       if (!got.ok() || *got == 0) return;
       decoder.CommitAppend(*got);
       continue;
@@ -113,19 +133,22 @@ void FakeServer::Serve(net::Socket connection, uint64_t seed) {
     if (options_.corrupt_answers && !outcome.result().empty()) {
       answer.back() = static_cast<char>(answer.back() ^ 0x5a);
     }
+    if (options_.wrong_ids) {
+      // The id's top byte, just after the 4-byte frame length.
+      answer[framing::kFrameHeaderSize] ^= static_cast<char>(0x80);
+    }
     absl::Time send_at = outcome.NotBefore(read_at);
     while (absl::Now() < send_at) {
       if (stopping_.load()) return;
       absl::SleepFor(std::min(kPollSlice, send_at - absl::Now()));
     }
-    if (!net::WriteAll(connection, answer, absl::Now() + kWriteDeadline).ok()) {
-      return;
+    if (options_.swap_pairs && held.empty()) {
+      held.swap(answer);
+      continue;
     }
-    answered_.fetch_add(1);
-    if (options_.close_after > 0 && ++answered_here >= options_.close_after) {
-      closed_early_.fetch_add(1);
-      return;
-    }
+    if (!send(answer)) return;
+    if (!held.empty() && !send(held)) return;
+    held.clear();
   }
 }
 

@@ -4,7 +4,7 @@
 // A thread per connection reads requests with blocking I/O, answers each
 // with framing::Perform (holding a SLEEP's answer for its delay), and can
 // instead close the connection at random, close it after a number of
-// answers, or never answer at all:
+// answers, answer out of order, answer wrongly, or never answer at all:
 //
 //   FakeServerOptions options;
 //   options.close_probability = 0.05;      // the "closes at random" server
@@ -49,6 +49,11 @@ struct FakeServerOptions {
   // Answer with the last byte of every result flipped (for verification
   // tests); an empty result is left alone.
   bool corrupt_answers = false;
+  // Answer with an id no request had (its top bit flipped).
+  bool wrong_ids = false;
+  // Answer out of order: hold each odd answer back until the next answer
+  // has been sent, or until no request has come for a moment.
+  bool swap_pairs = false;
   // Seeds the random closes.
   uint64_t seed = 1;
 };
