@@ -50,7 +50,7 @@ ABSL_FLAG(std::string, costs, "0,1000",
           "rounds), comma-separated");
 ABSL_FLAG(absl::Duration, per_cell, absl::Milliseconds(400),
           "how long each strategy runs at each grid point");
-ABSL_FLAG(double, tie, 0.05,
+ABSL_FLAG(double, tie, 0.25,
           "rates within this fraction of each other count as a tie");
 ABSL_FLAG(std::string, out, "",
           "also write the results here, in the format tools/plot reads");
