@@ -85,7 +85,7 @@ absl::StatusOr<SweepGrid> GridFromFlags(const clients::ClientOptions& options) {
       ParseIntList("costs", absl::GetFlag(FLAGS_costs), 0, UINT32_MAX);
   if (!costs.ok()) return costs.status();
   grid.costs.assign(costs->begin(), costs->end());
-  absl::StatusOr<framing::Op> op = ParseOpName(options.op);
+  absl::StatusOr<framing::Op> op = clients::ParseOp(options.op);
   if (!op.ok()) return op.status();
   grid.op = *op;
   grid.size = static_cast<uint64_t>(options.size);
