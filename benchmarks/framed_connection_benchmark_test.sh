@@ -3,17 +3,14 @@
 # that every window size reported a rate, and that pipelining batched frames
 # into shared writes.
 set -euo pipefail
-bench=benchmarks/framed_connection_benchmark
-out=$("$bench" --benchmark_min_time=0.01)
-echo "$out"
+source benchmarks/smoke_test_lib.sh
+run_benchmark_json benchmarks/framed_connection_benchmark \
+  --benchmark_min_time=0.01
 for window in 1 16 256 4096; do
-  grep -Eq "^BM_FramedEcho/$window .*items_per_second=[0-9.]+[kMG]?/s" <<<"$out"
+  expect_benchmarks "BM_FramedEcho/$window"
+  expect_counter "BM_FramedEcho/$window" items_per_second
 done
 # With 256 frames in flight each write carries many frames.
-line=$(grep -E "^BM_FramedEcho/256 " <<<"$out")
-per_write=$(sed -E 's/.*server_frames_per_write=([0-9.]+).*/\1/' <<<"$line")
-awk -v n="$per_write" 'BEGIN { exit !(n >= 8) }'
-if grep -q ERROR <<<"$out"; then
-  echo "a benchmark reported an error" >&2
-  exit 1
-fi
+per_write=$(counter BM_FramedEcho/256 server_frames_per_write)
+expect_value "$per_write" 'v >= 8' \
+  "only ${per_write} frames per server write with 256 in flight"

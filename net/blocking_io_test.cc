@@ -13,23 +13,17 @@ namespace asyncwork::net {
 namespace {
 
 using ::testing::HasSubstr;
-using testutil::ConnectToListener;
-using testutil::kGenerousTimeout;
-using testutil::ParseOrDie;
-using testutil::RefusingTcpAddress;
-using testutil::StreamPair;
+using testing::kGenerousTimeout;
+using testing::ParseOrDie;
+using testing::RefusingTcpAddress;
+using testing::StreamPair;
+using testing::TcpPairOrDie;
 
 constexpr absl::Duration kShortDeadline = absl::Milliseconds(50);
 // A wait for kShortDeadline must end within this on a loaded machine.
 constexpr absl::Duration kLateBound = absl::Seconds(5);
 
 absl::Time Deadline() { return absl::Now() + kGenerousTimeout; }
-
-StreamPair TcpPair(Socket& listener) {
-  absl::StatusOr<StreamPair> pair = ConnectToListener(listener);
-  EXPECT_TRUE(pair.ok()) << pair.status();
-  return pair.ok() ? *std::move(pair) : StreamPair();
-}
 
 // ExpectDeadlineExceeded checks `status` is a timely DeadlineExceeded that
 // names `operation`, for a wait that started at `start`.
@@ -43,9 +37,7 @@ void ExpectDeadlineExceeded(const absl::Status& status, absl::Time start,
 }
 
 TEST(BlockingIo, ReadSomeOnSilentPeerHonoursDeadline) {
-  absl::StatusOr<Socket> listener = Socket::Listen(ParseOrDie("127.0.0.1:0"));
-  ASSERT_TRUE(listener.ok());
-  StreamPair pair = TcpPair(*listener);
+  StreamPair pair = TcpPairOrDie();
   char buffer[16];
   absl::Time start = absl::Now();
   absl::StatusOr<size_t> read =
@@ -117,9 +109,7 @@ TEST(BlockingIo, ConnectBlockingReportsRefusedConnection) {
 }
 
 TEST(BlockingIo, WriteAllAndReadExactlyMoveLargeMessage) {
-  absl::StatusOr<Socket> listener = Socket::Listen(ParseOrDie("127.0.0.1:0"));
-  ASSERT_TRUE(listener.ok());
-  StreamPair pair = TcpPair(*listener);
+  StreamPair pair = TcpPairOrDie();
   // Larger than the socket buffers, so WriteAll must wait for the reader;
   // with one thread, interleave: write a slice, read it back.
   std::string message(256 * 1024, '\0');

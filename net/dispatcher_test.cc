@@ -27,34 +27,17 @@ namespace asyncwork::net {
 namespace {
 
 using ::testing::HasSubstr;
-using testutil::CountOpenFds;
-using testutil::kGenerousTimeout;
-using testutil::ParseOrDie;
-using testutil::RefusingTcpAddress;
-using testutil::ScopedTempDir;
+using testing::CountOpenFds;
+using testing::kGenerousTimeout;
+using testing::ListenOrDie;
+using testing::ParseOrDie;
+using testing::RefusingTcpAddress;
+using testing::ScopedTempDir;
+using testing::SocketPairOrDie;
+using testing::TcpPairOrDie;
 
 // kTick bounds each iteration's wait in these tests.
 constexpr absl::Duration kTick = absl::Milliseconds(100);
-
-std::pair<Socket, Socket> UnixPair() {
-  absl::StatusOr<std::pair<Socket, Socket>> pair =
-      Socket::CreatePair(Transport::kUnixStream);
-  EXPECT_TRUE(pair.ok()) << pair.status();
-  return pair.ok() ? *std::move(pair) : std::pair<Socket, Socket>();
-}
-
-// TcpPair returns both ends of a new loopback TCP connection and, through
-// `listener_out` if given, the listener it was accepted from.
-testutil::StreamPair TcpPair(Socket* listener_out = nullptr) {
-  absl::StatusOr<Socket> listener = Socket::Listen(ParseOrDie("127.0.0.1:0"));
-  EXPECT_TRUE(listener.ok()) << listener.status();
-  if (!listener.ok()) return {};
-  absl::StatusOr<testutil::StreamPair> pair =
-      testutil::ConnectToListener(*listener);
-  EXPECT_TRUE(pair.ok()) << pair.status();
-  if (listener_out != nullptr) *listener_out = *std::move(listener);
-  return pair.ok() ? *std::move(pair) : testutil::StreamPair();
-}
 
 void WriteAll(Socket& socket, absl::string_view data) {
   absl::StatusOr<IoResult> written = socket.Write(data);
@@ -304,7 +287,7 @@ TEST_P(DispatcherTest, RefusedConnectCallsHandleErrorNotHandleConnect) {
 }
 
 TEST_P(DispatcherTest, UrgentDataCallsHandleExpt) {
-  testutil::StreamPair pair = TcpPair();
+  testing::StreamPair pair = TcpPairOrDie();
   ASSERT_TRUE(pair.client.valid() && pair.server.valid());
 
   Probe receiver(map_.get());
@@ -333,7 +316,7 @@ TEST_P(DispatcherTest, UrgentDataCallsHandleExpt) {
 }
 
 TEST_P(DispatcherTest, NoHandleWriteWhileWritableIsFalse) {
-  auto [ours, theirs] = UnixPair();
+  auto [ours, theirs] = SocketPairOrDie();
   Probe probe(map_.get());
   probe.writable = false;
   ASSERT_TRUE(probe.Set(std::move(ours)).ok());
@@ -351,8 +334,8 @@ TEST_P(DispatcherTest, NoHandleWriteWhileWritableIsFalse) {
 }
 
 TEST_P(DispatcherTest, IdleChannelIsNotAskedEachIteration) {
-  auto [idle_end, idle_peer] = UnixPair();
-  auto [busy_end, busy_peer] = UnixPair();
+  auto [idle_end, idle_peer] = SocketPairOrDie();
+  auto [busy_end, busy_peer] = SocketPairOrDie();
   Probe idle(map_.get());
   Probe busy(map_.get());
   ASSERT_TRUE(idle.Set(std::move(idle_end)).ok());
@@ -371,7 +354,7 @@ TEST_P(DispatcherTest, IdleChannelIsNotAskedEachIteration) {
 }
 
 TEST_P(DispatcherTest, CloseInHandleReadSuppressesSameIterationWrite) {
-  auto [ours, theirs] = UnixPair();
+  auto [ours, theirs] = SocketPairOrDie();
   Probe probe(map_.get());
   probe.writable = true;
   probe.on_read = [&] { probe.Close(); };
@@ -385,8 +368,8 @@ TEST_P(DispatcherTest, CloseInHandleReadSuppressesSameIterationWrite) {
 }
 
 TEST_P(DispatcherTest, ClosedRegistrationGetsNoPendingEventEvenOnReusedFd) {
-  auto [a_end, a_peer] = UnixPair();
-  auto [b_end, b_peer] = UnixPair();
+  auto [a_end, a_peer] = SocketPairOrDie();
+  auto [b_end, b_peer] = SocketPairOrDie();
   Probe a(map_.get());
   Probe b(map_.get());
   Probe reuser(map_.get());
@@ -397,7 +380,7 @@ TEST_P(DispatcherTest, ClosedRegistrationGetsNoPendingEventEvenOnReusedFd) {
     if (!other.open()) return;
     const int closed_fd = other.socket().fd();
     other.Close();
-    auto [first, second] = UnixPair();
+    auto [first, second] = SocketPairOrDie();
     // The kernel hands out the lowest free descriptor: the one just closed.
     ASSERT_EQ(first.fd(), closed_fd);
     ASSERT_TRUE(reuser.Set(std::move(first)).ok());
@@ -426,7 +409,7 @@ TEST_P(DispatcherTest, HangupWhileNotReadingCallsHandleClose) {
   if (GetParam() == Backend::kSelect) {
     GTEST_SKIP() << "select cannot report a hang-up, only readiness";
   }
-  auto [ours, theirs] = UnixPair();
+  auto [ours, theirs] = SocketPairOrDie();
   Probe probe(map_.get());
   probe.readable = false;
   probe.writable = true;
@@ -439,7 +422,7 @@ TEST_P(DispatcherTest, HangupWhileNotReadingCallsHandleClose) {
 }
 
 TEST_P(DispatcherTest, HandlerMayHandItsOwnerToDeleteLater) {
-  auto [ours, theirs] = UnixPair();
+  auto [ours, theirs] = SocketPairOrDie();
   bool destroyed = false;
   auto owner = std::make_unique<Probe>(map_.get());
   Probe* probe = owner.get();
@@ -485,15 +468,16 @@ TEST_P(DispatcherTest, HandlerMayReopenItsOwnDispatcher) {
 }
 
 TEST_P(DispatcherTest, SetRecognisesListeningAndConnectedSockets) {
-  Socket listener;
-  testutil::StreamPair pair = TcpPair(&listener);
-  ASSERT_TRUE(pair.client.valid() && pair.server.valid());
+  Socket listener = ListenOrDie("127.0.0.1:0");
+  absl::StatusOr<testing::StreamPair> pair =
+      testing::ConnectToListener(listener);
+  ASSERT_TRUE(pair.ok()) << pair.status();
 
   Probe accepting(map_.get());
   Probe connected(map_.get());
   Probe idle(map_.get());
   ASSERT_TRUE(accepting.Set(std::move(listener)).ok());
-  ASSERT_TRUE(connected.Set(std::move(pair.server)).ok());
+  ASSERT_TRUE(connected.Set(std::move(pair->server)).ok());
   ASSERT_TRUE(idle.CreateSocket(AF_INET, Transport::kTcp).ok());
   EXPECT_TRUE(accepting.accepting());
   EXPECT_EQ(accepting.interest(), kReadable);
@@ -510,7 +494,7 @@ TEST_P(DispatcherTest, SetRecognisesListeningAndConnectedSockets) {
 }
 
 TEST_P(DispatcherTest, BufferedSendQueuesForSlowReaderThenDrainsInFewSends) {
-  testutil::StreamPair pair = TcpPair();
+  testing::StreamPair pair = TcpPairOrDie();
   ASSERT_TRUE(pair.client.valid() && pair.server.valid());
   // Small fixed buffers, so the kernel cannot swallow the payload whole.
   ASSERT_TRUE(pair.client.SetSendBuffer(64 * 1024).ok());
@@ -571,7 +555,7 @@ TEST_P(DispatcherTest, BufferedSendQueuesForSlowReaderThenDrainsInFewSends) {
 }
 
 TEST_P(DispatcherTest, LoopCountBoundsIterations) {
-  auto [ours, theirs] = UnixPair();
+  auto [ours, theirs] = SocketPairOrDie();
   Probe probe(map_.get());
   probe.readable = false;
   probe.writable = true;  // writable on every iteration: one HandleWrite each
@@ -592,7 +576,7 @@ TEST_P(DispatcherTest, LoopReturnsWhenTheMapEmpties) {
   ASSERT_TRUE(Loop(kTick, GetParam(), map_.get()).ok());
   EXPECT_FALSE(early_timer);
 
-  auto [ours, theirs] = UnixPair();
+  auto [ours, theirs] = SocketPairOrDie();
   Probe probe(map_.get());
   ASSERT_TRUE(probe.Set(std::move(ours)).ok());
   EXPECT_FALSE(map_->empty());
@@ -673,7 +657,7 @@ INSTANTIATE_TEST_SUITE_P(AllBackends, DispatcherTest,
 // the default map come into existence.
 TEST(DefaultChannelMap, IsCreatedOnlyWhenAsked) {
   ASSERT_EQ(DefaultChannelMapIfCreated(), nullptr);
-  auto [ours, theirs] = UnixPair();
+  auto [ours, theirs] = SocketPairOrDie();
   {
     Probe probe(nullptr);
     EXPECT_EQ(probe.map(), nullptr);

@@ -14,6 +14,7 @@
 #include "net/check.h"
 #include "net/io_watch.h"
 #include "net/reactor_test_util.h"
+#include "net/test_util.h"
 
 namespace asyncwork::net {
 namespace {

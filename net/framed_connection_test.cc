@@ -32,15 +32,9 @@ namespace {
 
 using ::asyncwork::net::testing::CountOpenFds;
 using ::asyncwork::net::testing::MakeLoop;
+using ::asyncwork::net::testing::kGenerousTimeout;
 using ::asyncwork::net::testing::RunUntil;
-using ::asyncwork::net::testutil::kGenerousTimeout;
-
-std::pair<Socket, Socket> MakePair() {
-  absl::StatusOr<std::pair<Socket, Socket>> pair =
-      Socket::CreatePair(Transport::kUnixStream);
-  EXPECT_TRUE(pair.ok()) << pair.status();
-  return *std::move(pair);
-}
+using ::asyncwork::net::testing::SocketPairOrDie;
 
 std::string Frame(absl::string_view body) {
   std::string wire;
@@ -118,7 +112,7 @@ class Peer {
 struct Harness {
   explicit Harness(Backend backend = Backend::kEpoll)
       : loop(MakeLoop(backend)) {
-    auto [ours, theirs] = MakePair();
+    auto [ours, theirs] = SocketPairOrDie();
     our_socket = std::move(ours);
     peer = std::make_unique<Peer>(std::move(theirs));
   }
@@ -473,13 +467,8 @@ TEST(FramedConnection, ShutdownWriteHalfClosesAndKeepsReadingUntilPeerEnds) {
 }
 
 TEST(FramedConnection, PeerResetClosesWithErrorNamingTheSyscall) {
-  absl::StatusOr<Socket> listener =
-      Socket::Listen(testutil::ParseOrDie("127.0.0.1:0"));
-  ASSERT_TRUE(listener.ok()) << listener.status();
-  absl::StatusOr<testutil::StreamPair> pair =
-      testutil::ConnectToListener(*listener);
-  ASSERT_TRUE(pair.ok()) << pair.status();
-  Harness h(std::move(pair->server), std::move(pair->client));
+  testing::StreamPair pair = testing::TcpPairOrDie();
+  Harness h(std::move(pair.server), std::move(pair.client));
   h.Start();
   int no_delay = 0;
   socklen_t length = sizeof(no_delay);
@@ -665,7 +654,7 @@ TEST(FramedConnection, ThousandConnectionsLeaveNoFdOpen) {
   std::unique_ptr<EventLoop> loop = MakeLoop();
   const int before = CountOpenFds();
   for (int i = 0; i < 1000; ++i) {
-    auto [ours, theirs] = MakePair();
+    auto [ours, theirs] = SocketPairOrDie();
     Peer peer(std::move(theirs));
     int closes = 0;
     FramedConnection::Callbacks callbacks;
@@ -696,7 +685,7 @@ TEST(FramedConnectionDeathTest, LowWaterAboveHighWaterAborts) {
         std::unique_ptr<EventLoop> loop = MakeLoop();
         FramedConnection::Options options;
         options.low_water_mark = options.high_water_mark + 1;
-        FramedConnection connection(loop.get(), MakePair().first, options, {});
+        FramedConnection connection(loop.get(), SocketPairOrDie().first, options, {});
       },
       "low_water_mark");
 }

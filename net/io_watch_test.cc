@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "net/event_loop.h"
 #include "net/reactor_test_util.h"
+#include "net/test_util.h"
 
 namespace asyncwork::net {
 namespace {

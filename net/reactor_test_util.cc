@@ -1,6 +1,5 @@
 #include "net/reactor_test_util.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -72,16 +71,6 @@ bool RunUntil(EventLoop& loop, absl::FunctionRef<bool()> done,
     ASYNCWORK_CHECK(status.ok()) << status;
   }
   return true;
-}
-
-int CountOpenFds() {
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir("/proc/self/fd"), &::closedir);
-  ASYNCWORK_CHECK(dir != nullptr) << "opendir /proc/self/fd: errno " << errno;
-  int count = 0;
-  while (const dirent* entry = ::readdir(dir.get())) {
-    if (entry->d_name[0] != '.') ++count;
-  }
-  return count - 1;  // the directory stream's own descriptor
 }
 
 }  // namespace asyncwork::net::testing

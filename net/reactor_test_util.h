@@ -1,5 +1,6 @@
 // reactor_test_util.h: real descriptors for the reactor's tests and
-// benchmarks (testonly).
+// benchmarks (testonly). It includes net/test_util.h, which holds the
+// socket helpers and CountOpenFds.
 //
 // Each helper aborts through ASYNCWORK_CHECK if the kernel refuses, since a
 // test cannot go on without its descriptors.
@@ -18,6 +19,7 @@
 #include "absl/time/time.h"
 #include "net/event_loop.h"
 #include "net/fd.h"
+#include "net/test_util.h"
 
 namespace asyncwork::net::testing {
 
@@ -45,10 +47,7 @@ size_t ReadAll(int fd);
 // before each iteration) or `timeout` passes; returns whether `done` came
 // true. Each wait is short, so a lost wake-up shows as a failure, not a hang.
 bool RunUntil(EventLoop& loop, absl::FunctionRef<bool()> done,
-              absl::Duration timeout = absl::Seconds(10));
-
-// CountOpenFds counts this process's open descriptors (/proc/self/fd).
-int CountOpenFds();
+              absl::Duration timeout = kGenerousTimeout);
 
 }  // namespace asyncwork::net::testing
 

@@ -25,13 +25,13 @@ namespace {
 
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
-using testutil::ConnectToListener;
-using testutil::CountOpenFds;
-using testutil::kGenerousTimeout;
-using testutil::ParseOrDie;
-using testutil::RefusingTcpAddress;
-using testutil::ScopedTempDir;
-using testutil::StreamPair;
+using testing::ConnectToListener;
+using testing::CountOpenFds;
+using testing::kGenerousTimeout;
+using testing::ParseOrDie;
+using testing::RefusingTcpAddress;
+using testing::ScopedTempDir;
+using testing::StreamPair;
 
 absl::Time Deadline() { return absl::Now() + kGenerousTimeout; }
 

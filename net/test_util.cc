@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -12,7 +13,7 @@
 #include "net/blocking_io.h"
 #include "net/check.h"
 
-namespace asyncwork::net::testutil {
+namespace asyncwork::net::testing {
 namespace {
 
 // Room left in sun_path (107 bytes) for a socket name under the directory.
@@ -55,8 +56,12 @@ std::string ScopedTempDir::File(absl::string_view name) const {
 }
 
 int CountOpenFds() {
-  // opendir holds one descriptor while listing; it is not the caller's.
-  return static_cast<int>(Entries("/proc/self/fd").size()) - 1;
+  // opendir holds one descriptor while listing; it is not the caller's. An
+  // empty listing means /proc/self/fd could not be read, and a count of -1
+  // before and after would hide every leak.
+  std::vector<std::string> fds = Entries("/proc/self/fd");
+  ASYNCWORK_CHECK(!fds.empty()) << "cannot list /proc/self/fd";
+  return static_cast<int>(fds.size()) - 1;
 }
 
 Address ParseOrDie(absl::string_view text) {
@@ -65,13 +70,28 @@ Address ParseOrDie(absl::string_view text) {
   return *address;
 }
 
-Address RefusingTcpAddress() {
-  absl::StatusOr<Socket> placeholder =
-      Socket::Listen(ParseOrDie("127.0.0.1:0"));
-  ASYNCWORK_CHECK(placeholder.ok()) << placeholder.status();
-  absl::StatusOr<Address> address = placeholder->LocalAddress();
+Socket ListenOrDie(absl::string_view address) {
+  absl::StatusOr<Socket> listener = Socket::Listen(ParseOrDie(address));
+  ASYNCWORK_CHECK(listener.ok()) << listener.status();
+  return *std::move(listener);
+}
+
+Address AddressOf(const Socket& socket) {
+  absl::StatusOr<Address> address = socket.LocalAddress();
   ASYNCWORK_CHECK(address.ok()) << address.status();
-  return *address;  // `placeholder` closes here
+  return *address;
+}
+
+Address RefusingTcpAddress() {
+  // The listener closes on return, leaving the port unbound.
+  return AddressOf(ListenOrDie("127.0.0.1:0"));
+}
+
+std::pair<Socket, Socket> SocketPairOrDie(Transport transport) {
+  absl::StatusOr<std::pair<Socket, Socket>> pair =
+      Socket::CreatePair(transport);
+  ASYNCWORK_CHECK(pair.ok()) << pair.status();
+  return *std::move(pair);
 }
 
 absl::StatusOr<StreamPair> ConnectToListener(Socket& listener) {
@@ -85,4 +105,11 @@ absl::StatusOr<StreamPair> ConnectToListener(Socket& listener) {
   return StreamPair{*std::move(client), *std::move(server)};
 }
 
-}  // namespace asyncwork::net::testutil
+StreamPair TcpPairOrDie() {
+  Socket listener = ListenOrDie("127.0.0.1:0");
+  absl::StatusOr<StreamPair> pair = ConnectToListener(listener);
+  ASYNCWORK_CHECK(pair.ok()) << pair.status();
+  return *std::move(pair);
+}
+
+}  // namespace asyncwork::net::testing

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "framing/datagram.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "framing/operation.h"
@@ -20,13 +21,14 @@
 #include "net/log.h"
 #include "net/timer_queue.h"
 #include "server/concurrency.h"
+#include "server/socket_server.h"
 
 namespace asyncwork::server {
 namespace internal {
 namespace {
 
-// kAcceptsPerWake bounds the connections taken per readable event, so a
-// flood of connects cannot starve the connections loop 0 already serves.
+// kAcceptsPerWake bounds the connections (or datagrams) taken per readable
+// event, so a flood cannot starve the connections loop 0 already serves.
 constexpr int kAcceptsPerWake = 64;
 
 // kAcceptBackoff pauses accepting after an accept error (EMFILE, ENFILE),
@@ -35,7 +37,21 @@ constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(100);
 
 }  // namespace
 
-class Connection;
+// Peer is what a loop keeps by id: a connection, or one datagram's
+// exchange, each serving its handler as an AsyncStreamRequest.
+class Peer : public AsyncStreamRequest {
+ public:
+  // Deliver sends an owed answer (from SendAt's timer, or a worker).
+  virtual void Deliver(std::string frames) = 0;
+  // Drain: the server is stopping; end once nothing is owed.
+  virtual void Drain() = 0;
+};
+
+class DatagramEndpoint;
+class LoopThread;
+
+void OffloadTo(ThreadPoolPolicy& pool, LoopThread* owner, uint64_t id,
+               absl::AnyInvocable<std::string()> work);
 
 // LoopThread is one event loop, the thread that runs it, and the
 // connections it serves.
@@ -46,7 +62,7 @@ class LoopThread {
 
   // ~LoopThread destroys the connections before the loop (declared first)
   // they are registered with. The thread must have been joined.
-  ~LoopThread() { connections_.clear(); }
+  ~LoopThread() { peers_.clear(); }
 
   net::EventLoop* loop() const { return loop_.get(); }
   EpollServer& server() const { return *server_; }
@@ -64,37 +80,39 @@ class LoopThread {
   // Loop thread from here on.
   // Adopt starts serving an accepted connection.
   void Adopt(net::Socket socket, net::Address peer);
-  // Deliver hands an owed answer to connection `id`, if it is still open.
+  // Receive serves one datagram's body from `from`, answered through
+  // `endpoint`.
+  void Receive(DatagramEndpoint* endpoint, absl::string_view body,
+               const net::Address& from);
+  // Deliver hands an owed answer to peer `id`, if it is still there.
   void Deliver(uint64_t id, std::string frame);
-  // Forget removes a closed connection (destroyed after this phase).
+  // Forget removes a finished peer (destroyed after this phase).
   void Forget(uint64_t id);
-  // DrainAll tells every connection the server is stopping.
+  // DrainAll tells every peer the server is stopping.
   void DrainAll();
-  // CloseAll closes every connection with `reason`.
+  // CloseAll closes every peer with `reason`.
   void CloseAll(const absl::Status& reason);
 
  private:
   EpollServer* const server_;
   std::unique_ptr<net::EventLoop> loop_;  // declared first: destroyed last
   uint64_t next_id_ = 0;
-  absl::flat_hash_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Peer>> peers_;
   std::thread thread_;
 };
 
 // Connection is one FramedConnection and its handler: it keeps the books
 // the handler should not have to (answers owed, idleness, half-close and
 // drain) and is the handler's AsyncStreamRequest.
-class Connection : public AsyncStreamRequest {
+class Connection : public Peer {
  public:
   Connection(LoopThread* owner, uint64_t id, net::Socket socket,
              net::Address peer);
   ~Connection() override;
 
   absl::Status Start();
-  // Deliver sends an owed answer (from SendAt's timer, or a worker).
-  void Deliver(std::string frames);
-  // Drain: the server is stopping; close once nothing is owed.
-  void Drain();
+  void Deliver(std::string frames) override;
+  void Drain() override;
 
   // AsyncStreamRequest:
   const net::Address& peer() const override { return peer_; }
@@ -200,16 +218,7 @@ void Connection::Offload(absl::AnyInvocable<std::string()> work) {
     return;
   }
   Owe();
-  LoopThread* owner = owner_;
-  uint64_t id = id_;
-  // The answer finds its way back by id: the connection may be gone by then.
-  pool->Process(
-      [owner, id, work = std::move(work)]() mutable {
-        owner->loop()->Post([owner, id, frames = work()]() mutable {
-          owner->Deliver(id, std::move(frames));
-        });
-      },
-      {});
+  OffloadTo(*pool, owner_, id_, std::move(work));
 }
 
 void Connection::Deliver(std::string frames) {
@@ -305,7 +314,7 @@ void LoopThread::Adopt(net::Socket socket, net::Address peer) {
   auto connection =
       std::make_unique<Connection>(this, id, std::move(socket), peer);
   Connection* raw = connection.get();
-  connections_.emplace(id, std::move(connection));
+  peers_.emplace(id, std::move(connection));
   absl::Status started = raw->Start();
   if (!started.ok()) {
     net::LogWarning(absl::StrCat("connection from ", peer.ToString(),
@@ -315,35 +324,240 @@ void LoopThread::Adopt(net::Socket socket, net::Address peer) {
 }
 
 void LoopThread::Deliver(uint64_t id, std::string frame) {
-  auto it = connections_.find(id);
-  if (it != connections_.end()) it->second->Deliver(std::move(frame));
+  auto it = peers_.find(id);
+  if (it != peers_.end()) it->second->Deliver(std::move(frame));
 }
 
 void LoopThread::Forget(uint64_t id) {
-  auto it = connections_.find(id);
-  if (it == connections_.end()) return;
-  // Forget runs inside the connection's own callback: destroy it later.
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  // Forget runs inside the peer's own callback: destroy it later.
   loop_->DeleteLater(std::move(it->second));
-  connections_.erase(it);
+  peers_.erase(it);
   server_->ConnectionClosed();
 }
 
 void LoopThread::DrainAll() {
   std::vector<uint64_t> ids;
-  for (const auto& [id, connection] : connections_) ids.push_back(id);
+  for (const auto& [id, peer] : peers_) ids.push_back(id);
   // Draining may close a connection, which removes it from the map.
   for (uint64_t id : ids) {
-    auto it = connections_.find(id);
-    if (it != connections_.end()) it->second->Drain();
+    auto it = peers_.find(id);
+    if (it != peers_.end()) it->second->Drain();
   }
 }
 
 void LoopThread::CloseAll(const absl::Status& reason) {
   std::vector<uint64_t> ids;
-  for (const auto& [id, connection] : connections_) ids.push_back(id);
+  for (const auto& [id, peer] : peers_) ids.push_back(id);
   for (uint64_t id : ids) {
-    auto it = connections_.find(id);
-    if (it != connections_.end()) it->second->Close(reason);
+    auto it = peers_.find(id);
+    if (it != peers_.end()) it->second->Close(reason);
+  }
+}
+
+// DatagramEndpoint is the epoll server's datagram socket, on loop 0: each
+// datagram it receives becomes one Exchange, and every answer leaves
+// through it.
+class DatagramEndpoint {
+ public:
+  DatagramEndpoint(EpollServer* server, LoopThread* home, net::Socket socket)
+      : server_(server),
+        home_(home),
+        max_datagram_(std::min(MaxDatagramSize(socket.transport()),
+                               size_t{server->options().max_frame} +
+                                   framing::kFrameHeaderSize)),
+        buffer_(std::make_unique<char[]>(max_datagram_)),
+        socket_(std::move(socket)),
+        watch_(home->loop(), socket_.fd(), [this](uint32_t) { OnReadable(); }) {
+  }
+
+  absl::Status Start() { return watch_.EnableReading(); }
+  // StopReading takes no more datagrams; answers still owed go out.
+  void StopReading() { watch_.Stop(); }
+
+  // Send sends each whole frame in `frames` to `to` as one datagram. A
+  // reply the kernel will not take now is dropped, with a log line, as a
+  // datagram may be.
+  void Send(absl::string_view frames, const net::Address& to);
+
+ private:
+  void OnReadable();
+
+  EpollServer* const server_;
+  LoopThread* const home_;
+  const size_t max_datagram_;
+  std::unique_ptr<char[]> buffer_;
+  net::Socket socket_;  // declared before watch_: the watch stops first
+  net::IoWatch watch_;
+};
+
+// Exchange is one datagram and what its handler owes for it.
+class Exchange : public Peer {
+ public:
+  Exchange(LoopThread* owner, DatagramEndpoint* endpoint, uint64_t id,
+           net::Address peer)
+      : owner_(owner),
+        endpoint_(endpoint),
+        id_(id),
+        peer_(std::move(peer)),
+        handler_(owner->server().factory()()) {}
+
+  ~Exchange() override {
+    for (auto& [key, timer] : send_timers_) owner_->loop()->Cancel(timer);
+  }
+
+  // Handle runs the handler on the datagram's body.
+  void Handle(absl::string_view body) {
+    handler_->Setup(*this);
+    if (!closed_) handler_->HandleFrame(*this, body);
+    Flush();
+    MaybeFinish();
+  }
+
+  void Deliver(std::string frames) override {
+    out_.append(frames);
+    --owed_;
+    Flush();
+    MaybeFinish();
+  }
+  void Drain() override {}  // what is owed is still sent
+
+  const net::Address& peer() const override { return peer_; }
+  net::EventLoop* loop() const override { return owner_->loop(); }
+  void AppendToOutput(absl::FunctionRef<void(std::string*)> append) override {
+    if (!closed_) append(&out_);
+  }
+  void SendAt(absl::Time when, std::string frames) override {
+    uint64_t key = next_timer_++;
+    ++owed_;
+    send_timers_[key] = owner_->loop()->RunAt(
+        when, [this, key, frames = std::move(frames)]() mutable {
+          send_timers_.erase(key);
+          Deliver(std::move(frames));
+        });
+  }
+  void Offload(absl::AnyInvocable<std::string()> work) override;
+  bool has_workers() const override {
+    return owner_->server().hash_pool() != nullptr;
+  }
+  void Close(const absl::Status& reason) override {
+    if (closed_) return;
+    closed_ = true;
+    if (!reason.ok()) {
+      net::LogWarning(absl::StrCat("datagram from ", peer_.ToString(),
+                                   " dropped: ", reason.message()));
+    }
+    handler_->Finish(*this, reason);
+    owner_->Forget(id_);
+  }
+
+ private:
+  void Flush() {
+    if (!closed_ && !out_.empty()) endpoint_->Send(out_, peer_);
+    out_.clear();
+  }
+  void MaybeFinish() {
+    if (owed_ == 0) Close(absl::OkStatus());
+  }
+
+  LoopThread* const owner_;
+  DatagramEndpoint* const endpoint_;
+  const uint64_t id_;
+  const net::Address peer_;
+  std::unique_ptr<AsyncStreamHandler> handler_;
+  std::string out_;
+  int owed_ = 0;
+  bool closed_ = false;
+  uint64_t next_timer_ = 0;
+  absl::flat_hash_map<uint64_t, net::TimerId> send_timers_;
+};
+
+// OffloadTo runs `work` on `pool` and hands the frames it returns to peer
+// `id` on `owner`'s loop, found by id because the peer may be gone by then.
+void OffloadTo(ThreadPoolPolicy& pool, LoopThread* owner, uint64_t id,
+               absl::AnyInvocable<std::string()> work) {
+  pool.Process(
+      [owner, id, work = std::move(work)]() mutable {
+        owner->loop()->Post([owner, id, frames = work()]() mutable {
+          owner->Deliver(id, std::move(frames));
+        });
+      },
+      {});
+}
+
+void Exchange::Offload(absl::AnyInvocable<std::string()> work) {
+  ThreadPoolPolicy* pool = owner_->server().hash_pool();
+  if (pool == nullptr) {
+    out_.append(work());
+    return;
+  }
+  ++owed_;
+  OffloadTo(*pool, owner_, id_, std::move(work));
+}
+
+void LoopThread::Receive(DatagramEndpoint* endpoint, absl::string_view body,
+                         const net::Address& from) {
+  if (!server_->TryOpenConnection()) {
+    net::LogWarning(absl::StrCat(
+        "datagram from ", from.ToString(), " dropped: ",
+        server_->connections(), " requests in progress, the limit (max_connections=",
+        server_->options().max_connections, ")"));
+    return;
+  }
+  uint64_t id = next_id_++;
+  auto exchange = std::make_unique<Exchange>(this, endpoint, id, from);
+  Exchange* raw = exchange.get();
+  peers_.emplace(id, std::move(exchange));
+  raw->Handle(body);
+}
+
+void DatagramEndpoint::OnReadable() {
+  for (int i = 0; i < kAcceptsPerWake; ++i) {
+    net::Address from;
+    absl::StatusOr<net::IoResult> received =
+        socket_.RecvFrom(absl::MakeSpan(buffer_.get(), max_datagram_), &from);
+    if (!received.ok()) {
+      net::LogWarning(absl::StrCat("receiving on ",
+                                   server_->address().ToString(), ": ",
+                                   received.status().message()));
+      return;
+    }
+    if (received->would_block) return;
+    if (received->truncated) {
+      net::LogWarning(absl::StrCat(
+          "datagram from ", from.ToString(),
+          " dropped: longer than the largest accepted (", max_datagram_,
+          " bytes)"));
+      continue;
+    }
+    absl::StatusOr<absl::string_view> body = framing::DecodeDatagram(
+        absl::string_view(buffer_.get(), received->bytes),
+        server_->options().max_frame);
+    if (!body.ok()) {
+      net::LogWarning(absl::StrCat("datagram from ", from.ToString(),
+                                   " dropped: ", body.status().message()));
+      continue;
+    }
+    home_->Receive(this, *body, from);
+  }
+}
+
+void DatagramEndpoint::Send(absl::string_view frames, const net::Address& to) {
+  while (frames.size() >= framing::kFrameHeaderSize) {
+    const auto* header = reinterpret_cast<const unsigned char*>(frames.data());
+    size_t size = framing::kFrameHeaderSize +
+                  (size_t{header[0]} << 24 | size_t{header[1]} << 16 |
+                   size_t{header[2]} << 8 | size_t{header[3]});
+    if (size > frames.size()) break;
+    absl::StatusOr<net::IoResult> sent =
+        socket_.SendTo(frames.substr(0, size), to);
+    if (!sent.ok() || sent->would_block) {
+      net::LogWarning(absl::StrCat(
+          "reply to ", to.ToString(), " dropped: ",
+          sent.ok() ? "the send queue is full" : sent.status().message()));
+    }
+    frames.remove_prefix(size);
   }
 }
 
@@ -499,10 +713,6 @@ absl::StatusOr<std::unique_ptr<EpollServer>> EpollServer::Start(
   }
   absl::Status valid = CheckOptions(options);
   if (!valid.ok()) return valid;
-  if (!listen.is_stream()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the epoll server needs a tcp or unix address, not ", listen.ToString()));
-  }
   absl::StatusOr<net::Socket> listener =
       net::Socket::Listen(listen, options.request_queue_size);
   if (!listener.ok()) return listener.status();
@@ -522,9 +732,16 @@ absl::StatusOr<std::unique_ptr<EpollServer>> EpollServer::Start(
         server.get(), std::move(*loop)));
   }
   // Registered before any loop runs, which EventLoop allows from here.
-  server->acceptor_ = std::make_unique<internal::Acceptor>(
-      server.get(), server->loops_[0]->loop(), std::move(*listener));
-  absl::Status accepting = server->acceptor_->Start();
+  absl::Status accepting;
+  if (listen.is_stream()) {
+    server->acceptor_ = std::make_unique<internal::Acceptor>(
+        server.get(), server->loops_[0]->loop(), std::move(*listener));
+    accepting = server->acceptor_->Start();
+  } else {
+    server->endpoint_ = std::make_unique<internal::DatagramEndpoint>(
+        server.get(), server->loops_[0].get(), std::move(*listener));
+    accepting = server->endpoint_->Start();
+  }
   if (!accepting.ok()) return accepting;
   for (auto& loop : server->loops_) loop->RunThread();
   server->started_ = true;
@@ -565,8 +782,12 @@ void EpollServer::RunOnEach(
 absl::Status EpollServer::Stop(absl::Duration drain_timeout) {
   if (stopped_ || !started_) return absl::OkStatus();
   stopped_ = true;
-  // No new connections; the acceptor lives on loop 0.
-  loops_[0]->loop()->Post([this] { acceptor_.reset(); });
+  // No new connections or datagrams; both live on loop 0. The endpoint
+  // stays, to send the answers still owed.
+  loops_[0]->loop()->Post([this] {
+    acceptor_.reset();
+    if (endpoint_ != nullptr) endpoint_->StopReading();
+  });
   RunOnEach([](internal::LoopThread& loop) { loop.DrainAll(); });
   {
     std::unique_lock<std::mutex> lock(mutex_);

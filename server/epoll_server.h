@@ -28,6 +28,12 @@
 // workers) stops being read until some are sent, so a client cannot pile up
 // unbounded timers or jobs.
 //
+// On a datagram socket (UDP, Unix datagram) each datagram is one request:
+// its handler gets the body as one frame, and each frame it answers with
+// goes back to the sender as one datagram, from loop 0. A malformed
+// datagram is dropped with a log line, and so is an answer the kernel will
+// not take at once (a full send queue).
+//
 // Bad input closes that one connection, with a log line naming the peer and
 // the reason: an oversize length, a body shorter than the message header, a
 // stream that ends inside a frame, or no whole frame for idle_timeout while
@@ -157,15 +163,16 @@ struct EpollServerOptions {
 namespace internal {
 class LoopThread;
 class Acceptor;
+class DatagramEndpoint;
 }  // namespace internal
 
 class ThreadPoolPolicy;
 
 class EpollServer {
  public:
-  // Start binds `listen` (tcp or unix), starts the loops and returns once
-  // connections are accepted; `factory` makes each connection's handler.
-  // Errors: InvalidArgument for a datagram address or bad options; the
+  // Start binds `listen` (any transport), starts the loops and returns once
+  // connections (datagrams) are taken; `factory` makes each connection's
+  // (datagram's) handler. Errors: InvalidArgument for bad options; the
   // socket calls' errors.
   static absl::StatusOr<std::unique_ptr<EpollServer>> Start(
       const net::Address& listen, const EpollServerOptions& options,
@@ -187,7 +194,8 @@ class EpollServer {
   // thread. A second call returns OK. Not from a loop thread.
   absl::Status Stop(absl::Duration drain_timeout);
 
-  // connections is the number of connections open now. Any thread.
+  // connections is the number of connections open now (on a datagram
+  // socket: datagrams whose answers are still owed). Any thread.
   size_t connections() const { return open_.load(); }
 
   // For the loops: a connection was accepted (returns false, and counts
@@ -218,7 +226,10 @@ class EpollServer {
   std::condition_variable all_closed_;
   std::unique_ptr<ThreadPoolPolicy> hash_pool_;
   std::vector<std::unique_ptr<internal::LoopThread>> loops_;
-  std::unique_ptr<internal::Acceptor> acceptor_;  // lives on loop 0
+  // Both live on loop 0; one of them is set. The endpoint is declared last:
+  // it goes first, after the loops have stopped.
+  std::unique_ptr<internal::Acceptor> acceptor_;
+  std::unique_ptr<internal::DatagramEndpoint> endpoint_;
   bool started_ = false;
   bool stopped_ = false;
 };

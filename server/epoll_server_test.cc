@@ -198,10 +198,44 @@ TEST(EpollServer, RunsAnyAsyncHandlerWithSetupHandleFrameFinish) {
   EXPECT_EQ(calls[2].load(), 1);
 }
 
-TEST(EpollServer, RefusesADatagramAddressAndBadOptions) {
-  EXPECT_TRUE(absl::IsInvalidArgument(
-      EpollServer::Start(*net::Address::Parse("udp://127.0.0.1:0"), {})
-          .status()));
+TEST(EpollServer, AnswersDatagramsWithoutBlockingTheLoop) {
+  for (bool on_workers : {false, true}) {
+    SCOPED_TRACE(on_workers ? "HASH on workers" : "HASH on the loop");
+    std::unique_ptr<EpollServer> server = [&] {
+      absl::StatusOr<std::unique_ptr<EpollServer>> started =
+          EpollServer::Start(*net::Address::Parse("udp://127.0.0.1:0"),
+                             {.hash_on_workers = on_workers});
+      EXPECT_TRUE(started.ok()) << started.status();
+      return started.ok() ? std::move(*started) : nullptr;
+    }();
+    ASSERT_NE(server, nullptr);
+    testing::DatagramTestClient client =
+        *testing::DatagramTestClient::Create(server->address());
+    std::vector<RequestView> sent = {
+        {.id = 1, .op = Op::kSleep, .arg = 300000, .data = "late"},
+        {.id = 2, .op = Op::kHash, .arg = 3, .data = "foobar"},
+        {.id = 3, .op = Op::kEcho, .data = "early"}};
+    for (const RequestView& request : sent) {
+      ASSERT_TRUE(client.Send(request).ok());
+    }
+    std::vector<uint64_t> order;
+    for (size_t i = 0; i < sent.size(); ++i) {
+      absl::StatusOr<std::string> body = client.ReceiveBody();
+      ASSERT_TRUE(body.ok()) << body.status();
+      absl::StatusOr<framing::ResponseView> response =
+          framing::ParseResponse(*body);
+      ASSERT_TRUE(response.ok());
+      ASSERT_TRUE(response->id >= 1 && response->id <= sent.size());
+      EXPECT_TRUE(testing::VerifiedResult(sent[response->id - 1], *body).ok());
+      order.push_back(response->id);
+    }
+    // The SLEEP, sent first, is answered last: it never held up the loop.
+    EXPECT_EQ(order.back(), 1u);
+    EXPECT_TRUE(server->Stop(testing::kGenerous).ok());
+  }
+}
+
+TEST(EpollServer, RefusesBadOptions) {
   EXPECT_TRUE(absl::IsInvalidArgument(
       EpollServer::Start(*net::Address::Parse("127.0.0.1:0"), {.threads = 0})
           .status()));

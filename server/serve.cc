@@ -64,8 +64,7 @@ constexpr char kUsage[] =
     "Kinds: blocking (one request at a time), threading (a thread per\n"
     "connection), forking (a process per connection), pool (a bounded\n"
     "thread pool), epoll (event loops; --threads of them). Every kind\n"
-    "serves TCP (v4 and v6) and Unix stream sockets; all but epoll also\n"
-    "serve UDP and Unix datagram sockets.\n\n"
+    "serves TCP (v4 and v6), UDP, Unix stream and Unix datagram sockets.\n\n"
     "Prints \"listening on ADDRESS\" first, with the real port. On SIGINT or\n"
     "SIGTERM it stops accepting, sends the replies already owed, and exits\n"
     "0. Bad flags exit 2.";
@@ -154,12 +153,6 @@ int Serve() {
   absl::Status valid = ValidateServerOptions(options);
   // The message starts "name=value: ...", which names the flag.
   if (!valid.ok()) return UsageError(absl::StrCat("--", valid.message()));
-  if (!ServerKindServes(*kind, listen->transport())) {
-    return UsageError(absl::StrCat(
-        "--kind=", ServerKindName(*kind), " does not serve --listen=",
-        listen->ToString(), " (", net::TransportName(listen->transport()),
-        ")"));
-  }
 
   // Block the stop signals in every thread before any is started; this
   // thread then takes them synchronously with sigwait.

@@ -47,18 +47,25 @@ assert sock.recv(1) == b"", "connection not closed after the drain"
 print("ok", flush=True)
 PY
 
-for kind in blocking threading forking pool epoll; do
-  "$serve" --kind="$kind" --listen=127.0.0.1:0 >"$work/out" 2>"$work/err" &
+# start KIND LISTEN PATTERN: starts serve in the background (pid in $pid),
+# waits for its first line and checks it against PATTERN; sets $address.
+start() {
+  "$serve" --kind="$1" --listen="$2" >"$work/out" 2>"$work/err" &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 100); do
     [[ -s "$work/out" ]] && break
     sleep 0.1
   done
+  local line
   line=$(head -n1 "$work/out")
-  [[ "$line" =~ ^listening\ on\ 127\.0\.0\.1:[1-9][0-9]*$ ]] || {
-    echo "$kind: unexpected first line: '$line'" >&2; cat "$work/err" >&2; exit 1; }
+  [[ "$line" =~ ^listening\ on\ $3:[1-9][0-9]*$ ]] || {
+    echo "$1: unexpected first line: '$line'" >&2; cat "$work/err" >&2; exit 1; }
   address=${line#listening on }
+}
+
+for kind in blocking threading forking pool epoll; do
+  start "$kind" 127.0.0.1:0 '127\.0\.0\.1'
   coproc client { python3 "$work/client.py" "$address"; }
   read -r -t 10 started <&"${client[0]}"
   [[ "$started" == "sleep sent" ]]
@@ -71,6 +78,31 @@ for kind in blocking threading forking pool epoll; do
   wait "$pid" || status=$?
   [[ $status -eq 0 ]] || { echo "$kind: exit status $status" >&2; cat "$work/err" >&2; exit 1; }
   echo "$kind: ok"
+done
+
+cat >"$work/udp_client.py" <<'PY'
+import socket, struct, sys
+host, port = sys.argv[1][len("udp://"):].rsplit(":", 1)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(10)
+body = struct.pack(">QBBHI", 5, 1, 0, 0, 0) + b"datagram"
+sock.sendto(struct.pack(">I", len(body)) + body, (host, int(port)))
+reply, _ = sock.recvfrom(65536)
+(length,) = struct.unpack(">I", reply[:4])
+assert length == len(reply) - 4, "bad datagram length"
+id_, op, status, reserved, arg = struct.unpack(">QBBHI", reply[4:20])
+assert (id_, op, status, reply[20:]) == (5, 1, 0, b"margatad"), reply
+print("ok")
+PY
+
+for kind in threading epoll; do
+  start "$kind" udp://127.0.0.1:0 'udp://127\.0\.0\.1'
+  [[ $(python3 "$work/udp_client.py" "$address") == ok ]]
+  kill -TERM "$pid"
+  status=0
+  wait "$pid" || status=$?
+  [[ $status -eq 0 ]] || { echo "$kind udp: exit status $status" >&2; exit 1; }
+  echo "$kind udp: ok"
 done
 
 expect_usage_error() {

@@ -116,14 +116,6 @@ absl::string_view ServerKindName(ServerKind kind) {
   return "unknown";
 }
 
-bool ServerKindServes(ServerKind kind, net::Transport transport) {
-  if (kind == ServerKind::kEpoll) {
-    return transport == net::Transport::kTcp ||
-           transport == net::Transport::kUnixStream;
-  }
-  return true;
-}
-
 absl::Status ValidateServerOptions(const ServerOptions& options) {
   for (absl::Status status : {
            CheckRange("threads", options.threads, 1, 256),
@@ -155,11 +147,6 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
     ServerKind kind, const net::Address& listen, const ServerOptions& options) {
   absl::Status valid = ValidateServerOptions(options);
   if (!valid.ok()) return valid;
-  if (!ServerKindServes(kind, listen.transport())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the ", ServerKindName(kind), " server does not serve ",
-        net::TransportName(listen.transport()), " (", listen.ToString(), ")"));
-  }
   if (kind == ServerKind::kEpoll) {
     absl::StatusOr<std::unique_ptr<EpollServer>> server = EpollServer::Start(
         listen, EpollServerOptions{.threads = options.threads,

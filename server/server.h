@@ -10,18 +10,20 @@
 //   Connect((*server)->address());   // the real bound port
 //   absl::Status stopped = (*server)->Stop();  // graceful; also on destroy
 //
-// The kinds, and the transports each serves:
+// The kinds; every one serves every transport (TCP v4 and v6, UDP, Unix
+// stream and Unix datagram sockets):
 //
-//   kind       policy                                 tcp unix udp unixgram
-//   blocking   one request at a time (SynchronousPolicy)  yes yes  yes yes
-//   threading  a thread per request (ThreadingPolicy)     yes yes  yes yes
-//   forking    a process per request (ForkingPolicy)      yes yes  yes yes
-//   pool       a bounded thread pool (ThreadPoolPolicy)   yes yes  yes yes
-//   epoll      event loops on net/'s reactor (EpollServer) yes yes  no  no
+//   blocking   one request at a time (StreamServer or DatagramServer with
+//              SynchronousPolicy)
+//   threading  a thread per request (ThreadingPolicy)
+//   forking    a process per request (ForkingPolicy)
+//   pool       a bounded thread pool (ThreadPoolPolicy)
+//   epoll      event loops on net/'s reactor (EpollServer)
 //
 // For a datagram transport a "request" is one datagram, so threading makes
 // a thread per datagram and forking a child per datagram, as socketserver's
-// ThreadingUDPServer and ForkingUDPServer do.
+// ThreadingUDPServer and ForkingUDPServer do; the epoll server serves
+// datagrams from loop 0 (SLEEP by timer, HASH optionally on workers).
 //
 // The forking kind forks from the serving thread of a process that has
 // other threads (the caller's, at least): see ForkingPolicy for what that
@@ -54,10 +56,6 @@ absl::StatusOr<ServerKind> ParseServerKind(absl::string_view name);
 
 // ServerKindName is the inverse of ParseServerKind.
 absl::string_view ServerKindName(ServerKind kind);
-
-// ServerKindServes returns whether `kind` serves `transport` (the table
-// above).
-bool ServerKindServes(ServerKind kind, net::Transport transport);
 
 // ServerOptions configures StartServer. Each option applies to the kinds
 // its comment names; ValidateServerOptions checks the ranges.
@@ -117,8 +115,8 @@ class RunningServer {
 };
 
 // StartServer starts a `kind` server listening on `listen` and returns once
-// it accepts connections. Errors: InvalidArgument for bad options or a
-// transport the kind does not serve; the bind's and listen's errors.
+// it accepts connections. Errors: InvalidArgument for bad options; the
+// bind's and listen's errors.
 absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
     ServerKind kind, const net::Address& listen, const ServerOptions& options);
 

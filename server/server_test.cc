@@ -73,10 +73,6 @@ class EveryKindTest
 TEST_P(EveryKindTest, AnswersEveryOp) {
   auto [kind, listen] = GetParam();
   net::Address address = ListenAddress(listen);
-  if (!ServerKindServes(kind, address.transport())) {
-    GTEST_SKIP() << ServerKindName(kind) << " does not serve "
-                 << net::TransportName(address.transport());
-  }
   ServerOptions options;
   options.pool_size = 2;
   absl::StatusOr<std::unique_ptr<RunningServer>> server =

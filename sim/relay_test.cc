@@ -17,6 +17,7 @@
 #include "net/event_loop.h"
 #include "net/reactor_test_util.h"
 #include "net/socket.h"
+#include "net/test_util.h"
 #include "sim/datagram_model.h"
 #include "sim/link_model.h"
 #include "sim/shaping_test_util.h"
@@ -27,12 +28,13 @@ namespace {
 
 using ::asyncwork::net::testing::CountOpenFds;
 using ::asyncwork::net::testing::RunUntil;
+using ::asyncwork::net::testing::SocketPairOrDie;
+using ::asyncwork::net::testing::TcpPairOrDie;
 using ::asyncwork::sim::testing::Drain;
 using ::asyncwork::sim::testing::Drained;
 using ::asyncwork::sim::testing::DrainDatagrams;
 using ::asyncwork::sim::testing::Pattern;
 using ::asyncwork::sim::testing::ReadTimestamp;
-using ::asyncwork::sim::testing::TcpPairOrDie;
 using ::asyncwork::sim::testing::Timestamp;
 using ::asyncwork::sim::testing::WriteSome;
 
@@ -40,13 +42,6 @@ using ::asyncwork::sim::testing::WriteSome;
 // that shaping never delivers early, and only loosely that it is not late.
 constexpr absl::Duration kSlack = absl::Milliseconds(250);
 constexpr absl::Duration kTimeout = absl::Seconds(10);
-
-std::pair<net::Socket, net::Socket> Pair(net::Transport transport) {
-  absl::StatusOr<std::pair<net::Socket, net::Socket>> pair =
-      net::Socket::CreatePair(transport);
-  EXPECT_TRUE(pair.ok()) << pair.status();
-  return *std::move(pair);
-}
 
 LinkConfig Latency(absl::Duration latency) {
   LinkConfig config;
@@ -76,8 +71,8 @@ class RelayTest : public ::testing::Test {
 
   // StartStream relays between two Unix stream socketpairs.
   void StartStream(const LinkProfile& profile, const RelayOptions& options = {}) {
-    auto [program, client_side] = Pair(net::Transport::kUnixStream);
-    auto [peer, server_side] = Pair(net::Transport::kUnixStream);
+    auto [program, client_side] = SocketPairOrDie(net::Transport::kUnixStream);
+    auto [peer, server_side] = SocketPairOrDie(net::Transport::kUnixStream);
     program_ = std::move(program);
     peer_ = std::move(peer);
     Start(ShapedRelay::ForStream(loop_.get(), std::move(client_side),
@@ -233,7 +228,7 @@ TEST_F(RelayTest, HalfClosePropagatesAfterTheDataAndFinishesCleanly) {
 TEST_F(RelayTest, ResetReachesTheOtherSideAfterTheLatency) {
   const absl::Duration latency = absl::Milliseconds(20);
   auto [server_side, peer] = TcpPairOrDie();
-  auto [program, client_side] = Pair(net::Transport::kUnixStream);
+  auto [program, client_side] = SocketPairOrDie(net::Transport::kUnixStream);
   program_ = std::move(program);
   peer_ = std::move(peer);
   Start(ShapedRelay::ForStream(loop_.get(), std::move(client_side),
@@ -299,8 +294,8 @@ TEST_F(RelayTest, DestroyingARelayClosesBothSidesWithoutTheCallback) {
 class DatagramRelayTest : public RelayTest {
  protected:
   void StartDatagrams(const DatagramConfig& config) {
-    auto [program, client_side] = Pair(net::Transport::kUnixDatagram);
-    auto [peer, server_side] = Pair(net::Transport::kUnixDatagram);
+    auto [program, client_side] = SocketPairOrDie(net::Transport::kUnixDatagram);
+    auto [peer, server_side] = SocketPairOrDie(net::Transport::kUnixDatagram);
     program_ = std::move(program);
     peer_ = std::move(peer);
     Start(ShapedRelay::ForDatagrams(loop_.get(), std::move(client_side),
@@ -421,8 +416,8 @@ TEST(RelaySet, ForgetsEachRelayWhenItCloses) {
   std::vector<net::Socket> programs;
   std::vector<net::Socket> peers;
   for (int i = 0; i < 3; ++i) {
-    auto [program, client_side] = Pair(net::Transport::kUnixStream);
-    auto [peer, server_side] = Pair(net::Transport::kUnixStream);
+    auto [program, client_side] = SocketPairOrDie(net::Transport::kUnixStream);
+    auto [peer, server_side] = SocketPairOrDie(net::Transport::kUnixStream);
     ASSERT_TRUE(relays
                     .Start(ShapedRelay::ForStream(
                         loop->get(), std::move(client_side),

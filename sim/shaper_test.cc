@@ -18,19 +18,20 @@
 #include "net/event_loop.h"
 #include "net/reactor_test_util.h"
 #include "net/socket.h"
+#include "net/test_util.h"
 #include "sim/link_model.h"
 #include "sim/shaping_test_util.h"
 
 namespace asyncwork::sim {
 namespace {
 
+using ::asyncwork::net::testing::AddressOf;
 using ::asyncwork::net::testing::CountOpenFds;
+using ::asyncwork::net::testing::ListenOrDie;
+using ::asyncwork::net::testing::RefusingTcpAddress;
 using ::asyncwork::net::testing::RunUntil;
-using ::asyncwork::sim::testing::AddressOf;
 using ::asyncwork::sim::testing::Drain;
-using ::asyncwork::sim::testing::ListenOrDie;
 using ::asyncwork::sim::testing::ReadTimestamp;
-using ::asyncwork::sim::testing::RefusedAddress;
 using ::asyncwork::sim::testing::Timestamp;
 
 constexpr absl::Duration kLatency = absl::Milliseconds(20);
@@ -130,7 +131,7 @@ TEST(Link, BlockingFormDelaysBothDirections) {
 TEST(Link, RefusedConnectIsReportedAsRefused) {
   std::unique_ptr<Link> link = MakeLink(WithLatency(kLatency));
   absl::StatusOr<net::Socket> socket =
-      link->Connect(RefusedAddress(), Deadline());
+      link->Connect(RefusingTcpAddress(), Deadline());
   ASSERT_FALSE(socket.ok());
   EXPECT_NE(socket.status().message().find("Connection refused"),
             std::string::npos)

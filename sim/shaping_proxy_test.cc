@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "net/blocking_io.h"
 #include "net/socket.h"
+#include "net/test_util.h"
 #include "sim/link_model.h"
 #include "sim/loop_thread.h"
 #include "sim/shaping_test_util.h"
@@ -21,10 +22,10 @@
 namespace asyncwork::sim {
 namespace {
 
-using ::asyncwork::sim::testing::AddressOf;
-using ::asyncwork::sim::testing::ListenOrDie;
+using ::asyncwork::net::testing::AddressOf;
+using ::asyncwork::net::testing::ListenOrDie;
+using ::asyncwork::net::testing::RefusingTcpAddress;
 using ::asyncwork::sim::testing::Pattern;
-using ::asyncwork::sim::testing::RefusedAddress;
 
 constexpr absl::Duration kLatency = absl::Milliseconds(20);
 constexpr absl::Duration kSlack = absl::Milliseconds(250);
@@ -171,7 +172,7 @@ TEST_F(ProxyTest, ServesManyConnectionsOnItsOneThread) {
 }
 
 TEST_F(ProxyTest, RefusedUpstreamClosesTheClient) {
-  StartProxy(RefusedAddress(), WithLatency(kLatency));
+  StartProxy(RefusingTcpAddress(), WithLatency(kLatency));
   net::Socket client = ConnectToProxy();
   char byte;
   absl::StatusOr<size_t> got =

@@ -1,10 +1,7 @@
 #include "sim/shaping_test_util.h"
 
-#include <utility>
 #include <vector>
 
-#include "absl/time/clock.h"
-#include "net/blocking_io.h"
 #include "absl/types/span.h"
 #include "net/check.h"
 
@@ -58,36 +55,6 @@ void WriteSome(net::Socket& socket, absl::string_view data, size_t* offset) {
     if (written->would_block) return;
     *offset += written->bytes;
   }
-}
-
-net::Socket ListenOrDie(absl::string_view address) {
-  absl::StatusOr<net::Address> parsed = net::Address::Parse(address);
-  ASYNCWORK_CHECK(parsed.ok()) << parsed.status().ToString();
-  absl::StatusOr<net::Socket> listener = net::Socket::Listen(*parsed);
-  ASYNCWORK_CHECK(listener.ok()) << listener.status().ToString();
-  return *std::move(listener);
-}
-
-net::Address AddressOf(const net::Socket& socket) {
-  absl::StatusOr<net::Address> address = socket.LocalAddress();
-  ASYNCWORK_CHECK(address.ok()) << address.status().ToString();
-  return *address;
-}
-
-std::pair<net::Socket, net::Socket> TcpPairOrDie() {
-  net::Socket listener = ListenOrDie("127.0.0.1:0");
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  absl::StatusOr<net::Socket> client =
-      net::ConnectBlocking(AddressOf(listener), deadline);
-  ASYNCWORK_CHECK(client.ok()) << client.status().ToString();
-  absl::StatusOr<net::Socket> server = net::AcceptBlocking(listener, deadline);
-  ASYNCWORK_CHECK(server.ok()) << server.status().ToString();
-  return {*std::move(client), *std::move(server)};
-}
-
-net::Address RefusedAddress() {
-  // The listener closes on return, leaving the port unbound.
-  return AddressOf(ListenOrDie("127.0.0.1:0"));
 }
 
 std::string Timestamp(absl::Time time) {

@@ -11,14 +11,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "net/address.h"
 #include "net/socket.h"
+#include "net/test_util.h"
 
 namespace asyncwork::sim::testing {
 
@@ -46,20 +45,10 @@ std::vector<std::string> DrainDatagrams(net::Socket& socket);
 // now and advances `*offset`; aborts on an error.
 void WriteSome(net::Socket& socket, absl::string_view data, size_t* offset);
 
-// ListenOrDie listens on `address` (a literal such as "127.0.0.1:0");
-// aborts if it cannot. net/test_util.h is private to net/, hence these few.
-net::Socket ListenOrDie(absl::string_view address);
-
-// AddressOf is `socket`'s local address (the real port after port 0).
-net::Address AddressOf(const net::Socket& socket);
-
-// TcpPairOrDie returns both ends of a fresh loopback TCP connection,
-// {client, server}.
-std::pair<net::Socket, net::Socket> TcpPairOrDie();
-
-// RefusedAddress returns a 127.0.0.1 address nothing listens on (a port
-// bound and closed again), so connects to it are refused.
-net::Address RefusedAddress();
+// ListenOrDie and AddressOf are net/test_util.h's, named here for
+// benchmarks/shaping_benchmark.cc, which spells them sim::testing::.
+using ::asyncwork::net::testing::AddressOf;
+using ::asyncwork::net::testing::ListenOrDie;
 
 // kTimestampBytes is the size of a Timestamp.
 inline constexpr size_t kTimestampBytes = 8;

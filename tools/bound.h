@@ -72,7 +72,7 @@ absl::Duration ServiceTime(const Workload& workload,
                            double hash_ns_per_byte_round);
 
 // MeasureHashNanosPerByteRound times framing::Fnv1a64 on this machine for
-// about `budget` and returns its cost per byte per round in nanoseconds.
+// about `budget` of the calling thread's CPU time and returns its cost per byte per round in nanoseconds.
 double MeasureHashNanosPerByteRound(
     absl::Duration budget = absl::Milliseconds(20));
 
