@@ -7,7 +7,7 @@
 #include <limits>
 #include <string>
 
-#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "clients/cpu_time.h"
@@ -20,18 +20,6 @@ namespace {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
-struct OpName {
-  absl::string_view name;
-  framing::Op op;
-};
-
-constexpr OpName kOpNames[] = {
-    {"echo", framing::Op::kEcho},
-    {"reverse", framing::Op::kReverse},
-    {"hash", framing::Op::kHash},
-    {"sleep", framing::Op::kSleep},
-};
-
 // PerSecond returns `count` per `period`, infinite for a zero period.
 double PerSecond(double count, absl::Duration period) {
   if (period <= absl::ZeroDuration()) return kInfinity;
@@ -40,19 +28,8 @@ double PerSecond(double count, absl::Duration period) {
 
 }  // namespace
 
-absl::StatusOr<framing::Op> ParseOpName(absl::string_view name) {
-  for (const OpName& known : kOpNames) {
-    if (known.name == name) return known.op;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("op '", name, "' is not one of echo, reverse, hash, sleep"));
-}
-
-absl::string_view OpFlagName(framing::Op op) {
-  for (const OpName& known : kOpNames) {
-    if (known.op == op) return known.name;
-  }
-  return "unknown";
+std::string OpFlagName(framing::Op op) {
+  return absl::AsciiStrToLower(framing::OpName(op));
 }
 
 uint64_t RequestWireBytes(const Workload& workload) {

@@ -39,7 +39,6 @@
 #include <optional>
 #include <string>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "framing/work_message.h"
@@ -54,12 +53,9 @@ struct Workload {
   uint32_t arg = 0;    // HASH rounds, SLEEP microseconds
 };
 
-// ParseOpName returns the op for "echo", "reverse", "hash" or "sleep" (the
-// --op flag's spelling), and InvalidArgument naming the value otherwise.
-absl::StatusOr<framing::Op> ParseOpName(absl::string_view name);
-
-// OpFlagName returns the --op spelling of `op`: "echo", ..., or "unknown".
-absl::string_view OpFlagName(framing::Op op);
+// OpFlagName returns the --op spelling of `op` (clients/common_flags.h's
+// ParseOp reads it back): "echo", "reverse", "hash", "sleep" or "unknown".
+std::string OpFlagName(framing::Op op);
 
 // RequestWireBytes returns the bytes one request puts on the link: the frame
 // header, the message header and the data.

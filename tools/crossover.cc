@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -14,20 +16,6 @@
 
 namespace asyncwork::tools {
 namespace {
-
-// ShortAxisName names an axis held fixed, in the parenthesis of a
-// description.
-absl::string_view ShortAxisName(SweepAxis axis) {
-  switch (axis) {
-    case SweepAxis::kLatency:
-      return "latency";
-    case SweepAxis::kInFlight:
-      return "window";
-    case SweepAxis::kCost:
-      return "cost";
-  }
-  return "?";
-}
 
 // Rates along one line of the grid: axis value -> strategy -> work per
 // second.
@@ -51,7 +39,8 @@ void FindOnLine(SweepAxis axis, const GridPoint& key, const Line& line,
   for (const std::string& a : strategies) {
     for (const std::string& b : strategies) {
       if (a == b) continue;
-      int last_order = 0;
+      // The order at the previous value where both were measured.
+      std::optional<int> last_order;
       double last_value = 0;
       double last_ratio = 0;
       for (const auto& [value, rates] : line) {
@@ -61,8 +50,7 @@ void FindOnLine(SweepAxis axis, const GridPoint& key, const Line& line,
         if (ra->second <= 0 || rb->second <= 0) continue;
         const double ratio = ra->second / rb->second;
         const int order = Order(ratio, tolerance);
-        if (order == 0) continue;
-        if (last_order < 0 && order > 0) {
+        if (last_order.has_value() && *last_order <= 0 && order > 0) {
           Crossover c;
           c.overtaker = a;
           c.overtaken = b;
@@ -96,9 +84,9 @@ absl::string_view SweepAxisName(SweepAxis axis) {
     case SweepAxis::kLatency:
       return "latency";
     case SweepAxis::kInFlight:
-      return "in-flight window";
+      return "window";
     case SweepAxis::kCost:
-      return "request cost";
+      return "cost";
   }
   return "?";
 }
@@ -130,20 +118,48 @@ std::vector<Crossover> FindCrossovers(const std::vector<StrategyRate>& rates,
   return out;
 }
 
-std::string DescribeCrossover(const Crossover& c) {
+std::vector<CrossoverGroup> GroupCrossovers(
+    const std::vector<Crossover>& crossovers) {
+  std::vector<CrossoverGroup> groups;
+  for (const Crossover& c : crossovers) {
+    auto same = [&c](const CrossoverGroup& g) {
+      return g.axis == c.axis && g.from == c.from && g.to == c.to &&
+             g.where == c.where && g.overtaken == c.overtaken;
+    };
+    auto it = std::find_if(groups.begin(), groups.end(), same);
+    if (it == groups.end()) {
+      groups.push_back({c.axis, c.from, c.to, c.where, c.overtaken, {}});
+      it = std::prev(groups.end());
+    }
+    it->overtakers.push_back(c);
+  }
+  for (CrossoverGroup& g : groups) {
+    std::stable_sort(g.overtakers.begin(), g.overtakers.end(),
+                     [](const Crossover& x, const Crossover& y) {
+                       return x.ratio_to > y.ratio_to;
+                     });
+  }
+  return groups;
+}
+
+std::string DescribeCrossoverGroup(const CrossoverGroup& g) {
   std::string fixed;
   for (int a = 0; a < kSweepAxes; ++a) {
     const auto other = static_cast<SweepAxis>(a);
-    if (other == c.axis) continue;
-    absl::StrAppend(&fixed, fixed.empty() ? "" : ", ", ShortAxisName(other),
-                    " ", FormatAxisValue(other, c.where[other]));
+    if (other == g.axis) continue;
+    absl::StrAppend(&fixed, fixed.empty() ? "" : ", ", SweepAxisName(other),
+                    " ", FormatAxisValue(other, g.where[other]));
   }
-  return absl::StrFormat(
-      "%s overtakes %s as the %s grows from %s to %s (%s): "
-      "%.2gx -> %.2gx",
-      c.overtaker, c.overtaken, SweepAxisName(c.axis),
-      FormatAxisValue(c.axis, c.from), FormatAxisValue(c.axis, c.to), fixed,
-      c.ratio_from, c.ratio_to);
+  std::string out =
+      absl::StrCat(SweepAxisName(g.axis), " ", FormatAxisValue(g.axis, g.from),
+                   " -> ", FormatAxisValue(g.axis, g.to), " (", fixed,
+                   "): ", g.overtaken, " falls behind ");
+  for (size_t i = 0; i < g.overtakers.size(); ++i) {
+    const Crossover& c = g.overtakers[i];
+    absl::StrAppendFormat(&out, "%s%s (%.2gx -> %.2gx)", i == 0 ? "" : ", ",
+                          c.overtaker, c.ratio_from, c.ratio_to);
+  }
+  return out;
 }
 
 }  // namespace asyncwork::tools

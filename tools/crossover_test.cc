@@ -34,9 +34,6 @@ TEST(FindCrossovers, FindsTheWindowWhereOneStrategyOvertakesAnother) {
   EXPECT_EQ(c.where, At(1000, 4, 0));
   EXPECT_DOUBLE_EQ(c.ratio_from, 800.0 / 900);
   EXPECT_DOUBLE_EQ(c.ratio_to, 4.5);
-  EXPECT_EQ(DescribeCrossover(c),
-            "callback overtakes threaded as the in-flight window grows from 4 "
-            "to 64 (latency 1 ms, cost 0): 0.89x -> 4.5x");
 }
 
 TEST(FindCrossovers, NoneWhileTheOrderHolds) {
@@ -60,7 +57,23 @@ TEST(FindCrossovers, NoiseWithinTheToleranceIsATie) {
   EXPECT_THAT(FindCrossovers(rates, 0.0), SizeIs(1));
 }
 
-TEST(FindCrossovers, StepsOverATieBetweenTwoLeads) {
+TEST(FindCrossovers, PullingAheadFromATieCounts) {
+  // Equal at window 1, as every strategy is with one request in flight;
+  // callback leads at 8.
+  const std::vector<StrategyRate> rates = {
+      {"blocking", At(1000, 1, 0), 400},
+      {"callback", At(1000, 1, 0), 380},
+      {"blocking", At(1000, 8, 0), 390},
+      {"callback", At(1000, 8, 0), 2900},
+  };
+  const std::vector<Crossover> found = FindCrossovers(rates);
+  ASSERT_THAT(found, SizeIs(1));
+  EXPECT_EQ(found[0].overtaker, "callback");
+  EXPECT_DOUBLE_EQ(found[0].ratio_from, 0.95);
+}
+
+TEST(FindCrossovers, ComparesNeighbouringValuesOnly) {
+  // a trails, ties, then leads: the crossover is the step from the tie.
   const std::vector<StrategyRate> rates = {
       {"a", At(0, 1, 0), 50},  {"b", At(0, 1, 0), 100}, {"a", At(0, 2, 0), 100},
       {"b", At(0, 2, 0), 101}, {"a", At(0, 4, 0), 300}, {"b", At(0, 4, 0), 100},
@@ -68,7 +81,7 @@ TEST(FindCrossovers, StepsOverATieBetweenTwoLeads) {
   const std::vector<Crossover> found = FindCrossovers(rates);
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0].overtaker, "a");
-  EXPECT_EQ(found[0].from, 1);
+  EXPECT_EQ(found[0].from, 2);
   EXPECT_EQ(found[0].to, 4);
 }
 
@@ -98,17 +111,13 @@ TEST(FindCrossovers, KeepsEachLineOfTheGridApart) {
       {"threaded", At(0, 32, 0), 1000},   {"callback", At(0, 32, 0), 500},
       {"threaded", At(5000, 32, 0), 600}, {"callback", At(5000, 32, 0), 3000},
   };
-  const std::vector<Crossover> found = FindCrossovers(rates);
   std::vector<Crossover> along_latency;
-  for (const Crossover& c : found) {
+  for (const Crossover& c : FindCrossovers(rates)) {
     if (c.axis == SweepAxis::kLatency) along_latency.push_back(c);
   }
   ASSERT_THAT(along_latency, SizeIs(1));
   EXPECT_EQ(along_latency[0].where, At(0, 32, 0));
   EXPECT_EQ(along_latency[0].to, 5000);
-  EXPECT_EQ(DescribeCrossover(along_latency[0]),
-            "callback overtakes threaded as the latency grows from 0 to 5 ms "
-            "(window 32, cost 0): 0.5x -> 5x");
 }
 
 TEST(FindCrossovers, SkipsValuesWhereAStrategyIsMissingOrIdle) {
@@ -122,6 +131,41 @@ TEST(FindCrossovers, SkipsValuesWhereAStrategyIsMissingOrIdle) {
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0].from, 1);
   EXPECT_EQ(found[0].to, 8);
+}
+
+TEST(GroupCrossovers, OneLinePerStrategyLeftBehindFastestFirst) {
+  const std::vector<StrategyRate> rates = {
+      {"blocking", At(1000, 1, 0), 400},  {"threaded", At(1000, 1, 0), 360},
+      {"callback", At(1000, 1, 0), 380},  {"blocking", At(1000, 8, 0), 390},
+      {"threaded", At(1000, 8, 0), 2700}, {"callback", At(1000, 8, 0), 2900},
+  };
+  const std::vector<CrossoverGroup> groups =
+      GroupCrossovers(FindCrossovers(rates));
+  ASSERT_THAT(groups, SizeIs(1));
+  const CrossoverGroup& g = groups[0];
+  EXPECT_EQ(g.overtaken, "blocking");
+  EXPECT_EQ(g.axis, SweepAxis::kInFlight);
+  ASSERT_THAT(g.overtakers, SizeIs(2));
+  EXPECT_EQ(g.overtakers[0].overtaker, "callback");
+  EXPECT_EQ(g.overtakers[1].overtaker, "threaded");
+  EXPECT_EQ(DescribeCrossoverGroup(g),
+            "window 1 -> 8 (latency 1 ms, cost 0): blocking falls behind "
+            "callback (0.95x -> 7.4x), threaded (0.9x -> 6.9x)");
+}
+
+TEST(GroupCrossovers, KeepsDifferentStepsApart) {
+  const std::vector<StrategyRate> rates = {
+      {"a", At(0, 1, 0), 100},    {"b", At(0, 1, 0), 100},
+      {"a", At(0, 8, 0), 800},    {"b", At(0, 8, 0), 100},
+      {"a", At(5000, 1, 0), 100}, {"b", At(5000, 1, 0), 100},
+      {"a", At(5000, 8, 0), 800}, {"b", At(5000, 8, 0), 100},
+  };
+  const std::vector<CrossoverGroup> groups =
+      GroupCrossovers(FindCrossovers(rates));
+  ASSERT_THAT(groups, SizeIs(2));
+  EXPECT_EQ(DescribeCrossoverGroup(groups[1]),
+            "window 1 -> 8 (latency 5 ms, cost 0): b falls behind a "
+            "(1x -> 8x)");
 }
 
 TEST(FormatAxisValue, LatencyAsADurationOthersAsNumbers) {

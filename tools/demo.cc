@@ -82,7 +82,7 @@ int Main(const clients::ClientOptions& options,
   }
   // With --json stdout carries only the results.
   FILE* human = options.json ? stderr : stdout;
-  absl::StatusOr<framing::Op> op = ParseOpName(options.op);
+  absl::StatusOr<framing::Op> op = clients::ParseOp(options.op);
   if (!op.ok()) {
     std::fprintf(stderr, "demo: %s\n", op.status().ToString().c_str());
     return kBadFlag;

@@ -13,7 +13,9 @@
 //   absl::StatusOr<net::Address> address = servers.AddressOf(e.server_kind);
 //   absl::StatusOr<clients::RunStats> stats =
 //       clients::RunStrategy(e.strategy, MakeRunConfig(e, *address));
-//   Measurement m = Measure(*stats, ComputeBound(MakeBoundConfig(e)));
+//   Measurement m = Measure(
+//       *stats, ComputeBound(MakeBoundConfig(e,
+//       MeasureHashNanosPerByteRound())));
 //
 // Every strategy gets the same window: `in_flight` is the threaded client's
 // thread count too, and the pipelined and coroutine clients use one

@@ -50,7 +50,7 @@ ABSL_FLAG(std::string, costs, "0,1000",
           "rounds), comma-separated");
 ABSL_FLAG(absl::Duration, per_cell, absl::Milliseconds(400),
           "how long each strategy runs at each grid point");
-ABSL_FLAG(double, tie, 0.05,
+ABSL_FLAG(double, tie, 0.25,
           "rates within this fraction of each other count as a tie");
 ABSL_FLAG(std::string, out, "",
           "also write the results here, in the format tools/plot reads");
@@ -85,7 +85,7 @@ absl::StatusOr<SweepGrid> GridFromFlags(const clients::ClientOptions& options) {
       ParseIntList("costs", absl::GetFlag(FLAGS_costs), 0, UINT32_MAX);
   if (!costs.ok()) return costs.status();
   grid.costs.assign(costs->begin(), costs->end());
-  absl::StatusOr<framing::Op> op = ParseOpName(options.op);
+  absl::StatusOr<framing::Op> op = clients::ParseOp(options.op);
   if (!op.ok()) return op.status();
   grid.op = *op;
   grid.size = static_cast<uint64_t>(options.size);

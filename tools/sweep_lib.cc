@@ -158,13 +158,15 @@ std::string FormatSweepReport(const SweepGrid& grid,
                     return c.result.work_per_cpu_s;
                   }));
 
-  const std::vector<Crossover> crossovers =
-      FindCrossovers(RatesOf(cells), tolerance);
-  absl::StrAppendFormat(&out, "\ncrossovers (rates within %.0f%% tie):\n",
+  const std::vector<CrossoverGroup> crossovers =
+      GroupCrossovers(FindCrossovers(RatesOf(cells), tolerance));
+  absl::StrAppendFormat(&out,
+                        "\nwhere one strategy pulls ahead of another (rates "
+                        "within %.0f%% tie):\n",
                         100 * tolerance);
-  if (crossovers.empty()) absl::StrAppend(&out, "  none\n");
-  for (const Crossover& c : crossovers) {
-    absl::StrAppend(&out, "  ", DescribeCrossover(c), "\n");
+  if (crossovers.empty()) absl::StrAppend(&out, "  nowhere\n");
+  for (const CrossoverGroup& g : crossovers) {
+    absl::StrAppend(&out, "  ", DescribeCrossoverGroup(g), "\n");
   }
 
   absl::StrAppend(&out, "\nmedian over the grid:\n");

@@ -105,11 +105,12 @@ std::vector<StrategyRate> RatesOf(const std::vector<SweepCell>& cells);
 // FormatSweepReport returns the human report: a header naming the grid, a
 // table of work per second and one of work per CPU-second (a row per grid
 // point, a column per strategy, the best in each row marked '*'), the
-// crossovers (ties within `tolerance`), and each strategy's median work per
+// crossovers (crossover.h; rates within a factor of 1 + `tolerance` tie:
+// short cells on a shared machine are noisy), and each strategy's median work per
 // CPU-second over the grid.
 std::string FormatSweepReport(const SweepGrid& grid,
                               const std::vector<SweepCell>& cells,
-                              double tolerance = 0.05);
+                              double tolerance = 0.25);
 
 // FormatSweepJson returns the cells in the native results format that
 // tools/plot reads (result_points.h), one object per cell, ending in '\n'.

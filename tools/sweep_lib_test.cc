@@ -109,14 +109,13 @@ TEST(FormatSweepReport, TablesMarkTheBestAndListCrossovers) {
   // At 5 ms and window 16: blocking 1.5 / 10.1 ms = 148.5/s, callback
   // 1584/s, the best.
   EXPECT_THAT(report, HasSubstr("5 ms      16    148.5    1.584k*\n"));
-  // Along the window axis callback overtakes blocking at both latencies.
-  EXPECT_THAT(report,
-              HasSubstr("callback overtakes blocking as the in-flight window "
-                        "grows from 1 to 16 (latency 0, cost 0)"));
-  EXPECT_THAT(report,
-              HasSubstr("callback overtakes blocking as the in-flight window "
-                        "grows from 1 to 16 (latency 5 ms, cost 0)"));
-  EXPECT_THAT(report, Not(HasSubstr("blocking overtakes")));
+  // Along the window axis callback pulls ahead of blocking at both
+  // latencies.
+  EXPECT_THAT(report, HasSubstr("window 1 -> 16 (latency 0, cost 0): blocking "
+                                "falls behind callback (0.67x -> 11x)\n"));
+  EXPECT_THAT(report, HasSubstr("window 1 -> 16 (latency 5 ms, cost 0): "
+                                "blocking falls behind callback"));
+  EXPECT_THAT(report, Not(HasSubstr("callback falls behind")));
   EXPECT_THAT(report, HasSubstr("callback   80k work per CPU-second"));
 }
 
@@ -124,7 +123,7 @@ TEST(FormatSweepReport, SaysSoWhenNothingCrosses) {
   SweepGrid grid = SmallGrid();
   grid.in_flights = {16};
   EXPECT_THAT(FormatSweepReport(grid, RunFake(grid)),
-              HasSubstr("crossovers (rates within 5% tie):\n  none\n"));
+              HasSubstr("(rates within 25% tie):\n  nowhere\n"));
 }
 
 TEST(FormatSweepJson, WritesTheNativeFormatPlotReads) {

@@ -9,7 +9,7 @@ out=${TEST_TMPDIR:-$(mktemp -d)}
 expect_exit 0 --strategies=blocking,callback --latencies=0,2ms --windows=1,8 \
   --costs=0 --per_cell=150ms --out="$out/sweep.json"
 cat stdout.txt
-for section in 'work per second' 'work per CPU-second' 'crossovers' \
+for section in 'work per second' 'work per CPU-second' 'where one strategy pulls ahead' \
   'median over the grid'; do
   grep -q "^$section" stdout.txt || fail "no '$section' section"
 done
