@@ -53,6 +53,7 @@
 #include "net/event_loop.h"
 #include "net/socket.h"
 #include "sim/datagram_model.h"
+#include "sim/fault.h"
 #include "sim/link_model.h"
 #include "sim/loop_thread.h"
 #include "sim/relay.h"
@@ -61,11 +62,14 @@ namespace asyncwork::sim {
 
 // ShapingProfile is what a Link applies: one profile for stream
 // connections (TCP, Unix stream) and one for datagram sockets (UDP, Unix
-// datagram), which adds loss, duplication and reordering. The default
-// shapes nothing.
+// datagram), which adds loss, duplication and reordering, plus the faults
+// (fault.h) injected into stream connections. The default shapes nothing.
 struct ShapingProfile {
   LinkProfile stream;
   DatagramProfile datagram;
+  // Stream connections only; a Link whose plan HasFaults relays every
+  // stream connection, even when it shapes no latency or bandwidth.
+  FaultPlan faults;
 
   // FromLink applies `link` to both kinds, with no datagram faults.
   static ShapingProfile FromLink(const LinkProfile& link);

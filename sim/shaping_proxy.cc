@@ -57,6 +57,11 @@ absl::Status ValidateShapingProxyOptions(const ShapingProxyOptions& options) {
                               ValidateLinkConfig(options.profile.server_to_client)}) {
     if (!status.ok()) return status;
   }
+  absl::Status faults = ValidateFaultPlan(options.faults);
+  if (!faults.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shaping proxy faults: ", faults.message()));
+  }
   if (options.relay.max_held_bytes == 0) {
     return absl::InvalidArgumentError(
         "shaping proxy relay.max_held_bytes must be at least 1");
@@ -118,6 +123,12 @@ absl::StatusOr<ShapingProxyOptions> ParseShapingProxyFlags(
     if (!cap.ok()) return cap.status();
     link->bandwidth = *cap;
   }
+  absl::StatusOr<FaultPlan> faults = ParseFaultPlan(flags.fault);
+  if (!faults.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--fault=", flags.fault, ": ", faults.status().message()));
+  }
+  options.faults = *faults;
   return options;
 }
 

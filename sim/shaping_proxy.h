@@ -43,6 +43,7 @@
 #include "net/io_watch.h"
 #include "net/socket.h"
 #include "net/timer_queue.h"
+#include "sim/fault.h"
 #include "sim/link_model.h"
 #include "sim/relay.h"
 #include "sim/units.h"
@@ -57,6 +58,8 @@ struct ShapingProxyOptions {
   net::Address upstream;
   // client_to_server shapes what clients send upstream.
   LinkProfile profile;
+  // Faults injected into the relayed connections (fault.h).
+  FaultPlan faults;
   RelayOptions relay;
   // How long an upstream connect may take before the client is dropped.
   absl::Duration connect_timeout = absl::Seconds(10);
@@ -79,6 +82,9 @@ struct ShapingProxyFlags {
   std::string up_bandwidth;
   std::string down_bandwidth;
   uint64_t seed = 1;
+  // A fault plan in fault.h's syntax ("close_after=4096,every=3"); empty
+  // is none.
+  std::string fault;
 };
 
 // ParseShapingProxyFlags turns `flags` into options. Errors are
