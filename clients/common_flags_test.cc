@@ -162,6 +162,18 @@ TEST(MakeRunConfig, CarriesEveryOptionAndShapesOnlyWhenAsked) {
   EXPECT_FALSE(config.link.server_to_client.bandwidth.has_value());
 }
 
+TEST(ValidateRunConfig, RejectsAnInvalidFaultPlan) {
+  absl::StatusOr<net::Address> server = ParseServer("127.0.0.1:7000");
+  ASSERT_TRUE(server.ok());
+  RunConfig config = MakeRunConfig(ClientOptions(), *server);
+  config.faults.close_after_bytes = 10;
+  EXPECT_TRUE(ValidateRunConfig(config).ok());
+  config.faults.reset_after_bytes = 10;  // two byte faults at once
+  absl::Status status = ValidateRunConfig(config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("faults"), std::string::npos) << status;
+}
+
 TEST(ValidateOp, AcceptsTheFourOperations) {
   for (const char* op : {"echo", "reverse", "hash", "sleep"}) {
     EXPECT_TRUE(ValidateOp(op).ok()) << op;

@@ -57,6 +57,10 @@ absl::Status ValidateRunConfig(const RunConfig& config) {
       if (!link.ok()) return Bad("link", link.message());
     }
   }
+  if (absl::Status faults = sim::ValidateFaultPlan(config.faults);
+      !faults.ok()) {
+    return Bad("faults", faults.message());
+  }
   return absl::OkStatus();
 }
 

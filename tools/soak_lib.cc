@@ -19,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "clients/report.h"
 #include "server/server.h"
+#include "sim/fault.h"
 
 namespace asyncwork::tools {
 namespace {
@@ -231,7 +232,11 @@ std::string StringsJson(const std::vector<std::string>& strings) {
 }  // namespace
 
 std::vector<std::string> DefaultSoakFaults() {
-  return {std::string(kNoFault)};
+  // Byte counts that fall inside frames, on every other connection so runs
+  // keep making progress; slicing and connect delay on every connection.
+  return {"close_after=3001,every=2", "reset_after=5003,every=2",
+          "stall_after=2003,every=2", "slice=1",
+          "connect_delay=20ms,every=2", std::string(kNoFault)};
 }
 
 absl::StatusOr<std::vector<std::string>> ParseFaultList(
@@ -255,9 +260,10 @@ absl::StatusOr<std::vector<std::string>> ParseFaultList(
 }
 
 absl::Status ApplyFault(absl::string_view spec, clients::RunConfig* config) {
-  if (spec == kNoFault) return absl::OkStatus();
-  return absl::UnimplementedError(
-      "fault injection (sim/fault.h) is not merged yet; only 'none' works");
+  absl::StatusOr<sim::FaultPlan> plan = sim::ParseFaultPlan(spec);
+  if (!plan.ok()) return plan.status();
+  config->faults = *plan;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<server::ServerKind>> ParseServerKinds(

@@ -64,8 +64,8 @@ std::vector<std::string> DefaultSoakFaults();
 // or a bad spec is InvalidArgument naming it.
 absl::StatusOr<std::vector<std::string>> ParseFaultList(absl::string_view text);
 
-// ApplyFault makes `config` shape its link with fault `spec` (kNoFault:
-// shaped, without a fault). InvalidArgument for a bad spec.
+// ApplyFault sets `config`'s fault plan to `spec`, in sim/fault.h's syntax
+// (kNoFault: no fault). InvalidArgument, quoting the spec, for a bad one.
 absl::Status ApplyFault(absl::string_view spec, clients::RunConfig* config);
 
 // ParseServerKinds reads --server_kind: one kind, or "all" for every kind

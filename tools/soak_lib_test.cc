@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
+#include "sim/fault.h"
 #include "tools/process_usage.h"
 
 namespace asyncwork::tools {
@@ -150,7 +151,7 @@ TEST(RunSoak, RotatesFaultsThenServersRoundByRound) {
   config.duration = absl::Milliseconds(100);
   config.strategies = {clients::StrategyKind::kCallback};
   config.servers = {server::ServerKind::kEpoll, server::ServerKind::kPool};
-  config.faults = {"none", "none ", "none  "};  // three distinct names
+  config.faults = {"none", "slice=1", "connect_delay=1ms"};
   SoakReport report = RunSoak(config, &target, {}, SamplerOf(&target));
   ASSERT_GE(target.runs.size(), 4u);
   for (const SoakRun& run : target.runs) {
@@ -315,6 +316,34 @@ TEST(ParseFaultList, RejectsAnEmptyListAndABadSpec) {
       ParseFaultList("none;explode=now");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("explode=now"));
+}
+
+TEST(ApplyFault, SetsTheRunsFaultPlan) {
+  clients::RunConfig config;
+  ASSERT_TRUE(ApplyFault("close_after=10,every=2", &config).ok());
+  EXPECT_EQ(config.faults.close_after_bytes, 10u);
+  EXPECT_EQ(config.faults.every_nth_connection, 2);
+  ASSERT_TRUE(ApplyFault(kNoFault, &config).ok());
+  EXPECT_EQ(config.faults, sim::FaultPlan());
+  EXPECT_FALSE(ApplyFault("close_after=10,reset_after=10", &config).ok());
+}
+
+TEST(DefaultSoakFaults, CoversEveryFaultKindAndACleanLink) {
+  std::vector<std::string> faults = DefaultSoakFaults();
+  bool close = false, reset = false, stall = false, slice = false,
+       delay = false, none = false;
+  for (const std::string& spec : faults) {
+    clients::RunConfig config;
+    ASSERT_TRUE(ApplyFault(spec, &config).ok()) << spec;
+    const sim::FaultPlan& plan = config.faults;
+    close |= plan.close_after_bytes.has_value();
+    reset |= plan.reset_after_bytes.has_value();
+    stall |= plan.stall_after_bytes.has_value();
+    slice |= plan.slice_bytes > 0;
+    delay |= plan.connect_delay > absl::ZeroDuration();
+    none |= !sim::HasFaults(plan);
+  }
+  EXPECT_TRUE(close && reset && stall && slice && delay && none);
 }
 
 TEST(ParseServerKinds, OneKindOrAll) {
