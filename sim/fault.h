@@ -28,9 +28,11 @@
 //  - slice=K: every write to a peer (in `direction`) carries at most K
 //    bytes, each slice sent in its own write, so readers see frames
 //    arrive in tiny pieces. Bytes and order are unchanged.
-//  - connect_delay=D: the connection is handed over (Link::Connect
-//    returns; the proxy connects upstream) no sooner than D after it was
-//    asked for. The connect itself, and its errors, are unchanged.
+//  - connect_delay=D: the connection does not carry a byte until D after
+//    it was asked for. Link::Connect in the blocking form sleeps for D
+//    first; the reactor form and the proxy, which must not block their
+//    loop, connect at once and hold the relay for D (a loop timer). The
+//    connect's own errors are unchanged.
 //
 // Byte counts are exact: the relay never delivers byte N+1 in a counted
 // direction, splitting a write when it must. With direction=both the count
