@@ -12,6 +12,7 @@ absl::StatusOr<std::unique_ptr<Dialer>> Dialer::Create(const RunConfig& config,
   // An unshaped profile makes a Link that starts no thread and no relay.
   sim::ShapingProfile profile;
   if (config.shaped) profile = sim::ShapingProfile::FromLink(config.link);
+  profile.faults = config.faults;
   absl::StatusOr<std::unique_ptr<sim::Link>> link =
       loop != nullptr ? sim::Link::CreateOnLoop(loop, profile)
                       : sim::Link::Create(profile);

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "framing/work_message.h"
 #include "net/address.h"
+#include "sim/fault.h"
 #include "sim/link_model.h"
 
 namespace asyncwork::clients {
@@ -60,6 +61,9 @@ struct RunConfig {
   // `link`'s latency and bandwidth in each direction.
   bool shaped = false;
   sim::LinkProfile link;
+  // Faults injected into the connections (sim/fault.h), whether or not the
+  // link is `shaped`: a plan with faults relays every connection in-process.
+  sim::FaultPlan faults;
   // Target requests per second (schedule.h's Paced); 0 for a closed loop.
   double rate = 0;
   // Polling client only: how long to sleep after a pass over the pending
@@ -82,7 +86,7 @@ inline constexpr int64_t kMaxWaiting = 1000000;
 // ValidateRunConfig returns InvalidArgument naming the first field that no
 // strategy can run with (an unset or datagram server address, zero requests
 // without a duration, a window below 1 or above kMaxWaiting, a non-positive deadline, a request
-// above kMaxRequestSize, an invalid rate or link).
+// above kMaxRequestSize, an invalid rate, link or fault plan).
 absl::Status ValidateRunConfig(const RunConfig& config);
 
 }  // namespace asyncwork::clients

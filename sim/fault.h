@@ -40,9 +40,10 @@
 // direction whose delivery reaches it. A fault that is never reached (the
 // connection ends first) does nothing.
 //
-// every=M faults only connections M, 2M, 3M, ... (numbered from 1 in the
-// order a Link or proxy made them), so the connections in between run clean
-// and a run keeps making progress; every=1 (the default) faults all.
+// every=M faults only connections 1, M+1, 2M+1, ... (numbered from 1 in
+// the order a Link or proxy made them), so the connections in between run
+// clean and a run keeps making progress, while even a client that opens
+// one connection meets the fault; every=1 (the default) faults all.
 //
 // Spec syntax (ParseFaultPlan): comma-separated key=value pairs, any order,
 // each key at most once; "" or "none" is the empty plan.
@@ -96,8 +97,8 @@ struct FaultPlan {
   size_t slice_bytes = 0;
   // Hand the connection over no sooner than this after it was asked for.
   absl::Duration connect_delay = absl::ZeroDuration();
-  // Fault connections every_nth_connection, 2 * every_nth_connection, ...;
-  // at least 1.
+  // Fault connections 1, every_nth_connection + 1,
+  // 2 * every_nth_connection + 1, ...; at least 1.
   int every_nth_connection = 1;
   FaultDirection direction = FaultDirection::kBoth;
 
@@ -125,7 +126,7 @@ bool HasByteFault(const FaultPlan& plan);
 
 // FaultsConnection is true when the plan applies to the connection with
 // 1-based number `connection_number` (see every= above): HasFaults(plan)
-// and connection_number is a multiple of every_nth_connection.
+// and connection_number - 1 is a multiple of every_nth_connection.
 bool FaultsConnection(const FaultPlan& plan, uint64_t connection_number);
 
 }  // namespace asyncwork::sim

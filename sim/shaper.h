@@ -42,8 +42,8 @@
 // Destroying a Link closes its shaped connections at once (the client sees
 // end of stream or a reset) and drops what is still in flight.
 //
-// Faults (ShapingProfile::faults, fault.h) apply to stream connections, the
-// every_nth_connection-th, 2 * every_nth_connection-th, ... this Link made.
+// Faults (ShapingProfile::faults, fault.h) apply to the stream connections
+// fault.h's every= picks, numbered in the order this Link made them.
 // A plan with faults makes the Link relay every stream connection, shaped
 // or not. A plan that resets connections makes the client's end a TCP
 // loopback connection (kTcp) rather than a Unix socketpair, so the client

@@ -24,9 +24,9 @@
 // one line naming both ends and the error. A relay that ends with a failure
 // (a reset, or a fault) logs one line too.
 //
-// Faults (options.faults, fault.h) apply to the every_nth_connection-th,
-// 2 * every_nth_connection-th, ... connection relayed (counted once its
-// upstream connect succeeded). The connect delay holds a connection after
+// Faults (options.faults, fault.h) apply to the connections fault.h's
+// every= picks, numbered in the order they are relayed (once their upstream
+// connect succeeded). The connect delay holds a connection after
 // its upstream connect: neither side's bytes move until it has passed.
 //
 // Threads: every method, the destructor included, runs on the loop thread
