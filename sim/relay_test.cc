@@ -36,6 +36,7 @@ using ::asyncwork::sim::testing::Drain;
 using ::asyncwork::sim::testing::Drained;
 using ::asyncwork::sim::testing::DrainDatagrams;
 using ::asyncwork::sim::testing::Pattern;
+using ::asyncwork::sim::testing::PlanOrDie;
 using ::asyncwork::sim::testing::ReadTimestamp;
 using ::asyncwork::sim::testing::Timestamp;
 using ::asyncwork::sim::testing::WriteSome;
@@ -466,14 +467,8 @@ TEST(RelaySet, ForgetsEachRelayWhenItCloses) {
   EXPECT_TRUE(statuses[0].ok()) << statuses[0];
 }
 
-FaultPlan Plan(absl::string_view spec) {
-  absl::StatusOr<FaultPlan> plan = ParseFaultPlan(spec);
-  EXPECT_TRUE(plan.ok()) << plan.status();
-  return plan.ok() ? *plan : FaultPlan();
-}
-
 TEST_F(RelayTest, CloseAfterDeliversExactlyThatManyBytesThenEndOfStream) {
-  StartTcpWithFaults(Plan("close_after=37,direction=to_server"));
+  StartTcpWithFaults(PlanOrDie("close_after=37,direction=to_server"));
   const std::string sent = Pattern(100, 4);
   size_t offset = 0;
   WriteSome(program_, sent, &offset);
@@ -492,7 +487,7 @@ TEST_F(RelayTest, CloseAfterDeliversExactlyThatManyBytesThenEndOfStream) {
 }
 
 TEST_F(RelayTest, CloseAfterCountsBothDirectionsByDefault) {
-  StartStream(LinkProfile(), {}, Plan("close_after=35"));
+  StartStream(LinkProfile(), {}, PlanOrDie("close_after=35"));
   const std::string up = Pattern(20, 5);
   const std::string down = Pattern(30, 6);
   size_t offset = 0;
@@ -515,7 +510,7 @@ TEST_F(RelayTest, CloseAfterCountsBothDirectionsByDefault) {
 }
 
 TEST_F(RelayTest, CloseAfterZeroClosesBeforeAnyByte) {
-  StartStream(LinkProfile(), {}, Plan("close_after=0"));
+  StartStream(LinkProfile(), {}, PlanOrDie("close_after=0"));
   size_t offset = 0;
   WriteSome(program_, "request", &offset);
   std::string at_peer;
@@ -526,7 +521,7 @@ TEST_F(RelayTest, CloseAfterZeroClosesBeforeAnyByte) {
 }
 
 TEST_F(RelayTest, ResetAfterDeliversThatManyBytesThenResetsBothPeers) {
-  StartTcpWithFaults(Plan("reset_after=10,direction=to_client"));
+  StartTcpWithFaults(PlanOrDie("reset_after=10,direction=to_client"));
   const std::string down = Pattern(64, 7);
   size_t offset = 0;
   WriteSome(peer_, down, &offset);
@@ -548,7 +543,7 @@ TEST_F(RelayTest, ResetAfterDeliversThatManyBytesThenResetsBothPeers) {
 }
 
 TEST_F(RelayTest, StallDeliversNothingMoreAndKeepsBothSidesOpen) {
-  StartStream(LinkProfile(), {}, Plan("stall_after=10"));
+  StartStream(LinkProfile(), {}, PlanOrDie("stall_after=10"));
   const std::string sent = Pattern(50, 8);
   size_t offset = 0;
   WriteSome(program_, sent, &offset);
@@ -586,7 +581,7 @@ TEST_F(RelayTest, StallDeliversNothingMoreAndKeepsBothSidesOpen) {
 }
 
 TEST_F(RelayTest, StalledRelayDestroyedClosesBoth) {
-  StartStream(LinkProfile(), {}, Plan("stall_after=0"));
+  StartStream(LinkProfile(), {}, PlanOrDie("stall_after=0"));
   ASSERT_TRUE(RunUntil(*loop_, [&] { return relay_->fault_fired(); }));
   relay_.reset();
   std::string got;
@@ -597,7 +592,7 @@ TEST_F(RelayTest, StalledRelayDestroyedClosesBoth) {
 }
 
 TEST_F(RelayTest, SliceWritesAtMostThatManyBytesEachAndKeepsTheBytes) {
-  StartStream(LinkProfile(), {}, Plan("slice=3,direction=to_server"));
+  StartStream(LinkProfile(), {}, PlanOrDie("slice=3,direction=to_server"));
   const std::string sent = Pattern(100, 9);
   size_t offset = 0;
   WriteSome(program_, sent, &offset);
@@ -633,7 +628,7 @@ TEST_F(RelayTest, SliceWritesAtMostThatManyBytesEachAndKeepsTheBytes) {
 TEST_F(RelayTest, ConnectDelayHoldsTheFirstByte) {
   const absl::Duration delay = absl::Milliseconds(100);
   absl::Time start = absl::Now();
-  StartStream(LinkProfile(), {}, Plan("connect_delay=100ms"));
+  StartStream(LinkProfile(), {}, PlanOrDie("connect_delay=100ms"));
   size_t offset = 0;
   WriteSome(program_, "hi", &offset);
   std::string at_peer;

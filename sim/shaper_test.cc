@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "gtest/gtest.h"
 #include "net/blocking_io.h"
+#include "net/check.h"
 #include "net/event_loop.h"
 #include "net/reactor_test_util.h"
 #include "net/socket.h"
@@ -33,7 +34,9 @@ using ::asyncwork::net::testing::ListenOrDie;
 using ::asyncwork::net::testing::RefusingTcpAddress;
 using ::asyncwork::net::testing::RunUntil;
 using ::asyncwork::sim::testing::Drain;
+using ::asyncwork::sim::testing::PlanOrDie;
 using ::asyncwork::sim::testing::ReadTimestamp;
+using ::asyncwork::sim::testing::ReadToEnd;
 using ::asyncwork::sim::testing::Timestamp;
 
 constexpr absl::Duration kLatency = absl::Milliseconds(20);
@@ -223,24 +226,26 @@ TEST(Link, ReactorFormDeliversOnTheCallersLoop) {
 }
 
 ShapingProfile WithFaults(absl::string_view spec) {
-  absl::StatusOr<FaultPlan> plan = ParseFaultPlan(spec);
-  EXPECT_TRUE(plan.ok()) << plan.status();
   ShapingProfile profile;
-  if (plan.ok()) profile.faults = *plan;
+  profile.faults = PlanOrDie(spec);
   return profile;
 }
 
-// ReadToEnd reads `socket` until end of stream or an error, which it
-// returns (OK at end of stream), collecting the bytes in `*got`.
-absl::Status ReadToEnd(net::Socket& socket, std::string* got) {
-  char buffer[256];
-  for (;;) {
-    absl::StatusOr<size_t> read =
-        net::ReadSome(socket, absl::MakeSpan(buffer), Deadline());
-    if (!read.ok()) return read.status();
-    if (*read == 0) return absl::OkStatus();
-    got->append(buffer, *read);
-  }
+// Ends is one connection made through a Link: the client's socket and the
+// server's accepted one.
+struct Ends {
+  net::Socket client;
+  net::Socket server;
+};
+
+// ConnectOrDie connects through `link` to `listener` and accepts.
+Ends ConnectOrDie(Link& link, net::Socket& listener) {
+  absl::StatusOr<net::Socket> client =
+      link.Connect(AddressOf(listener), Deadline());
+  ASYNCWORK_CHECK(client.ok()) << client.status();
+  absl::StatusOr<net::Socket> server = net::AcceptBlocking(listener, Deadline());
+  ASYNCWORK_CHECK(server.ok()) << server.status();
+  return Ends{*std::move(client), *std::move(server)};
 }
 
 TEST(LinkFaults, FaultsAloneMakeTheLinkRelay) {
@@ -261,12 +266,9 @@ TEST(LinkFaults, CloseAfterCutsEveryNthConnectionOnly) {
         MakeLink(WithFaults("close_after=4,every=2"));
     const std::string request = "hello world";
     for (int n = 1; n <= 2; ++n) {
-      absl::StatusOr<net::Socket> client =
-          link->Connect(AddressOf(listener), Deadline());
-      ASSERT_TRUE(client.ok()) << client.status();
-      absl::StatusOr<net::Socket> server =
-          net::AcceptBlocking(listener, Deadline());
-      ASSERT_TRUE(server.ok()) << server.status();
+      Ends ends = ConnectOrDie(*link, listener);
+      net::Socket* client = &ends.client;
+      net::Socket* server = &ends.server;
       ASSERT_TRUE(net::WriteAll(*client, request, Deadline()).ok());
       if (n == 2) {
         std::string got(request.size(), '\0');
@@ -276,10 +278,10 @@ TEST(LinkFaults, CloseAfterCutsEveryNthConnectionOnly) {
         continue;
       }
       std::string at_server;
-      EXPECT_TRUE(ReadToEnd(*server, &at_server).ok());
+      EXPECT_TRUE(ReadToEnd(*server, Deadline(), &at_server).ok());
       EXPECT_EQ(at_server, "hell");
       std::string at_client;
-      EXPECT_TRUE(ReadToEnd(*client, &at_client).ok());
+      EXPECT_TRUE(ReadToEnd(*client, Deadline(), &at_client).ok());
       EXPECT_EQ(at_client, "");
     }
   }
@@ -289,22 +291,19 @@ TEST(LinkFaults, CloseAfterCutsEveryNthConnectionOnly) {
 TEST(LinkFaults, ResetAfterResetsTheClientOverTcp) {
   net::Socket listener = ListenOrDie("127.0.0.1:0");
   std::unique_ptr<Link> link = MakeLink(WithFaults("reset_after=4"));
-  absl::StatusOr<net::Socket> client =
-      link->Connect(AddressOf(listener), Deadline());
-  ASSERT_TRUE(client.ok()) << client.status();
+  Ends ends = ConnectOrDie(*link, listener);
+  net::Socket* client = &ends.client;
+  net::Socket* server = &ends.server;
   // A Unix socket cannot be reset on demand; a loopback TCP one can.
-  EXPECT_EQ(client->transport(), net::Transport::kTcp);
-  absl::StatusOr<net::Socket> server =
-      net::AcceptBlocking(listener, Deadline());
-  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(ends.client.transport(), net::Transport::kTcp);
   ASSERT_TRUE(net::WriteAll(*client, "hello world", Deadline()).ok());
   std::string at_server;
-  absl::Status server_end = ReadToEnd(*server, &at_server);
+  absl::Status server_end = ReadToEnd(*server, Deadline(), &at_server);
   EXPECT_NE(server_end.message().find("reset"), std::string::npos)
       << server_end;
   EXPECT_EQ(at_server, std::string("hell").substr(0, at_server.size()));
   std::string at_client;
-  absl::Status client_end = ReadToEnd(*client, &at_client);
+  absl::Status client_end = ReadToEnd(*client, Deadline(), &at_client);
   EXPECT_NE(client_end.message().find("reset"), std::string::npos)
       << client_end;
   EXPECT_EQ(at_client, "");
@@ -315,12 +314,9 @@ TEST(LinkFaults, StalledConnectionStaysOpenUntilTheLinkIsDestroyed) {
   {
     net::Socket listener = ListenOrDie("127.0.0.1:0");
     std::unique_ptr<Link> link = MakeLink(WithFaults("stall_after=3"));
-    absl::StatusOr<net::Socket> client =
-        link->Connect(AddressOf(listener), Deadline());
-    ASSERT_TRUE(client.ok()) << client.status();
-    absl::StatusOr<net::Socket> server =
-        net::AcceptBlocking(listener, Deadline());
-    ASSERT_TRUE(server.ok()) << server.status();
+    Ends ends = ConnectOrDie(*link, listener);
+    net::Socket* client = &ends.client;
+    net::Socket* server = &ends.server;
     ASSERT_TRUE(net::WriteAll(*client, "hello world", Deadline()).ok());
     std::string got(3, '\0');
     ASSERT_TRUE(net::ReadExactly(*server, absl::MakeSpan(got), Deadline()).ok());
@@ -335,8 +331,8 @@ TEST(LinkFaults, StalledConnectionStaysOpenUntilTheLinkIsDestroyed) {
     EXPECT_EQ(link->open_relays(), 1u);
     link.reset();
     std::string rest;
-    EXPECT_TRUE(ReadToEnd(*client, &rest).ok());
-    EXPECT_TRUE(ReadToEnd(*server, &rest).ok());
+    EXPECT_TRUE(ReadToEnd(*client, Deadline(), &rest).ok());
+    EXPECT_TRUE(ReadToEnd(*server, Deadline(), &rest).ok());
     EXPECT_EQ(rest, "");
   }
   EXPECT_EQ(CountOpenFds(), fds_before);
@@ -345,12 +341,9 @@ TEST(LinkFaults, StalledConnectionStaysOpenUntilTheLinkIsDestroyed) {
 TEST(LinkFaults, SliceKeepsEveryByte) {
   net::Socket listener = ListenOrDie("127.0.0.1:0");
   std::unique_ptr<Link> link = MakeLink(WithFaults("slice=2"));
-  absl::StatusOr<net::Socket> client =
-      link->Connect(AddressOf(listener), Deadline());
-  ASSERT_TRUE(client.ok()) << client.status();
-  absl::StatusOr<net::Socket> server =
-      net::AcceptBlocking(listener, Deadline());
-  ASSERT_TRUE(server.ok()) << server.status();
+  Ends ends = ConnectOrDie(*link, listener);
+  net::Socket* client = &ends.client;
+  net::Socket* server = &ends.server;
   const std::string answer = testing::Pattern(101, 3);
   ASSERT_TRUE(net::WriteAll(*server, answer, Deadline()).ok());
   std::string got(answer.size(), '\0');
@@ -431,8 +424,8 @@ TEST(LinkFaults, ReactorFormStallThenDestroyClosesBoth) {
     EXPECT_EQ((*link)->open_relays(), 1u);
     link->reset();
     std::string rest;
-    EXPECT_TRUE(ReadToEnd(*client, &rest).ok());
-    EXPECT_TRUE(ReadToEnd(*server, &rest).ok());
+    EXPECT_TRUE(ReadToEnd(*client, Deadline(), &rest).ok());
+    EXPECT_TRUE(ReadToEnd(*server, Deadline(), &rest).ok());
   }
   EXPECT_EQ(CountOpenFds(), fds_before);
 }

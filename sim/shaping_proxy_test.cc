@@ -28,6 +28,8 @@ using ::asyncwork::net::testing::AddressOf;
 using ::asyncwork::net::testing::ListenOrDie;
 using ::asyncwork::net::testing::RefusingTcpAddress;
 using ::asyncwork::sim::testing::Pattern;
+using ::asyncwork::sim::testing::PlanOrDie;
+using ::asyncwork::sim::testing::ReadToEnd;
 
 constexpr absl::Duration kLatency = absl::Milliseconds(20);
 constexpr absl::Duration kSlack = absl::Milliseconds(250);
@@ -189,29 +191,10 @@ TEST_F(ProxyTest, RefusedUpstreamClosesTheClient) {
   EXPECT_EQ(stats.connecting + stats.relaying, 0u);
 }
 
-FaultPlan Plan(absl::string_view spec) {
-  absl::StatusOr<FaultPlan> plan = ParseFaultPlan(spec);
-  EXPECT_TRUE(plan.ok()) << plan.status();
-  return plan.ok() ? *plan : FaultPlan();
-}
-
-// ReadToEnd reads `socket` until end of stream or an error, which it
-// returns (OK at end of stream), collecting the bytes in `*got`.
-absl::Status ReadToEnd(net::Socket& socket, std::string* got) {
-  char buffer[256];
-  for (;;) {
-    absl::StatusOr<size_t> read =
-        net::ReadSome(socket, absl::MakeSpan(buffer), Deadline());
-    if (!read.ok()) return read.status();
-    if (*read == 0) return absl::OkStatus();
-    got->append(buffer, *read);
-  }
-}
-
 TEST_F(ProxyTest, CloseFaultCutsEveryNthConnectionAfterItsBytes) {
   EchoServer echo(2);
   StartProxy(echo.address(), LinkProfile(),
-             Plan("close_after=6,every=2,direction=to_client"));
+             PlanOrDie("close_after=6,every=2,direction=to_client"));
   for (int n = 1; n <= 2; ++n) {
     net::Socket client = ConnectToProxy();
     ASSERT_TRUE(net::WriteAll(client, "pingpong", Deadline()).ok());
@@ -222,7 +205,7 @@ TEST_F(ProxyTest, CloseFaultCutsEveryNthConnectionAfterItsBytes) {
       EXPECT_EQ(got, "pingpong");
       continue;
     }
-    EXPECT_TRUE(ReadToEnd(client, &got).ok());
+    EXPECT_TRUE(ReadToEnd(client, Deadline(), &got).ok());
     EXPECT_EQ(got, "pingpo");
   }
   EXPECT_EQ(Stats().accepted, 2u);
@@ -230,19 +213,19 @@ TEST_F(ProxyTest, CloseFaultCutsEveryNthConnectionAfterItsBytes) {
 
 TEST_F(ProxyTest, ResetFaultResetsTheClient) {
   EchoServer echo(1);
-  StartProxy(echo.address(), LinkProfile(), Plan("reset_after=0"));
+  StartProxy(echo.address(), LinkProfile(), PlanOrDie("reset_after=0"));
   net::Socket client = ConnectToProxy();
   // The write may already meet the reset.
   net::WriteAll(client, "ping", Deadline()).IgnoreError();
   std::string got;
-  absl::Status end = ReadToEnd(client, &got);
+  absl::Status end = ReadToEnd(client, Deadline(), &got);
   EXPECT_NE(end.message().find("reset"), std::string::npos) << end;
   EXPECT_EQ(got, "");
 }
 
 TEST_F(ProxyTest, StallFaultHoldsUntilTheClientGivesUp) {
   EchoServer echo(1);
-  StartProxy(echo.address(), LinkProfile(), Plan("stall_after=4"));
+  StartProxy(echo.address(), LinkProfile(), PlanOrDie("stall_after=4"));
   net::Socket client = ConnectToProxy();
   ASSERT_TRUE(net::WriteAll(client, "pingpong", Deadline()).ok());
   char reply[8];
