@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "clients/schedule.h"
 #include "net/check.h"
+#include "sim/fault.h"
 
 // Defaults come from ClientOptions so that the struct and the flags cannot
 // disagree.
@@ -61,6 +62,12 @@ ABSL_FLAG(double, rate, kDefaults.rate,
           "due time; 0 for a closed loop");
 ABSL_FLAG(absl::Duration, poll_interval, kDefaults.poll_interval,
           "polling: sleep after a pass that found nothing; 0 busy-polls");
+ABSL_FLAG(std::string, fault, kDefaults.fault,
+          "faults injected in-process, comma-separated key=value: "
+          "close_after=N, reset_after=N or stall_after=N (bytes, then close, "
+          "reset or stop delivering), slice=K (at most K bytes per write), "
+          "connect_delay=D, every=M (fault every Mth connection only), "
+          "direction=both|to_server|to_client; e.g. close_after=4096,every=3");
 
 namespace asyncwork::clients {
 namespace {
@@ -158,6 +165,10 @@ absl::Status ValidateClientOptions(const ClientOptions& options) {
       problems.push_back(Problem("rate", options.rate, paced.message()));
     }
   }
+  if (absl::Status fault = sim::ParseFaultPlan(options.fault).status();
+      !fault.ok()) {
+    problems.push_back(Problem("fault", options.fault, fault.message()));
+  }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
 }
@@ -180,6 +191,7 @@ ClientOptions ReadClientFlags() {
   options.deadline = absl::GetFlag(FLAGS_deadline);
   options.rate = absl::GetFlag(FLAGS_rate);
   options.poll_interval = absl::GetFlag(FLAGS_poll_interval);
+  options.fault = absl::GetFlag(FLAGS_fault);
   return options;
 }
 
@@ -215,6 +227,9 @@ RunConfig MakeRunConfig(const ClientOptions& options,
   });
   config.rate = options.rate;
   config.poll_interval = options.poll_interval;
+  absl::StatusOr<sim::FaultPlan> faults = sim::ParseFaultPlan(options.fault);
+  ASYNCWORK_CHECK(faults.ok()) << faults.status();
+  config.faults = *faults;
   return config;
 }
 

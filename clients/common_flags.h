@@ -56,6 +56,7 @@ ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(absl::Duration, deadline);
 ABSL_DECLARE_FLAG(double, rate);
 ABSL_DECLARE_FLAG(absl::Duration, poll_interval);
+ABSL_DECLARE_FLAG(std::string, fault);
 
 namespace asyncwork::clients {
 
@@ -104,6 +105,9 @@ struct ClientOptions {
   // --poll_interval: the polling client's sleep after a pass that found
   // nothing; zero busy-polls.
   absl::Duration poll_interval = absl::ZeroDuration();
+  // --fault: faults injected in-process into the connections, in
+  // sim/fault.h's syntax ("close_after=4096,every=3"); "none" for none.
+  std::string fault = "none";
 
   static constexpr int kMaxInFlight = 1000000;
   static constexpr int kMaxThreads = 10000;
@@ -138,7 +142,8 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags();
 
 // MakeRunConfig returns the RunConfig for valid `options` (see
 // ValidateClientOptions), sending to `server`. The link is shaped when
-// --latency or --bandwidth is set, alike in both directions. `progress` is
+// --latency or --bandwidth is set, alike in both directions; --fault's
+// plan applies either way. `progress` is
 // left null.
 RunConfig MakeRunConfig(const ClientOptions& options,
                         const net::Address& server);

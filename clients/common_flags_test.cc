@@ -13,6 +13,7 @@
 #include "framing/work_message.h"
 #include "gtest/gtest.h"
 #include "net/address.h"
+#include "sim/fault.h"
 #include "sim/units.h"
 
 namespace asyncwork::clients {
@@ -32,6 +33,7 @@ TEST(ClientOptions, FlagDefaultsMatchTheStruct) {
   EXPECT_EQ(read.op, defaults.op);
   EXPECT_EQ(read.deadline, defaults.deadline);
   EXPECT_EQ(read.rate, defaults.rate);
+  EXPECT_EQ(read.fault, defaults.fault);
 }
 
 TEST(ClientOptions, EachBadValueIsRefusedNamingFlagAndValue) {
@@ -67,6 +69,7 @@ TEST(ClientOptions, EachBadValueIsRefusedNamingFlagAndValue) {
          o.rate = std::numeric_limits<double>::infinity();
        },
        "--rate=inf: "},
+      {[](ClientOptions& o) { o.fault = "slice=0"; }, "--fault=slice=0: "},
   };
   for (const auto& c : kCases) {
     ClientOptions options;
@@ -152,7 +155,14 @@ TEST(MakeRunConfig, CarriesEveryOptionAndShapesOnlyWhenAsked) {
   EXPECT_EQ(config.deadline, absl::Seconds(3));
   EXPECT_EQ(config.rate, 50);
   EXPECT_FALSE(config.shaped);
+  EXPECT_FALSE(sim::HasFaults(config.faults));
   EXPECT_TRUE(ValidateRunConfig(config).ok());
+
+  options.fault = "reset_after=100,every=4";
+  config = MakeRunConfig(options, *server);
+  EXPECT_FALSE(config.shaped);
+  EXPECT_EQ(config.faults.reset_after_bytes, 100u);
+  EXPECT_EQ(config.faults.every_nth_connection, 4);
 
   options.latency = absl::Milliseconds(20);
   config = MakeRunConfig(options, *server);
@@ -201,6 +211,7 @@ TEST(ClientOptionsFromFlags, ReadsEveryFlag) {
   absl::SetFlag(&FLAGS_json, true);
   absl::SetFlag(&FLAGS_deadline, absl::Seconds(2));
   absl::SetFlag(&FLAGS_rate, 250.0);
+  absl::SetFlag(&FLAGS_fault, "slice=2");
   absl::StatusOr<ClientOptions> options = ClientOptionsFromFlags();
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->server, "127.0.0.1:9000");
@@ -219,6 +230,7 @@ TEST(ClientOptionsFromFlags, ReadsEveryFlag) {
   EXPECT_TRUE(options->json);
   EXPECT_EQ(options->deadline, absl::Seconds(2));
   EXPECT_EQ(options->rate, 250.0);
+  EXPECT_EQ(options->fault, "slice=2");
 }
 
 TEST(ClientOptionsFromFlags, RefusesABadFlag) {

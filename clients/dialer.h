@@ -39,8 +39,7 @@ class Dialer {
 
  public:
   // Create returns a Dialer for `config.server`, shaping each connection
-  // with `config.link` when `config.shaped` and faulting it with
-  // `config.faults`. `loop` (not owned; may be null)
+  // with `config.link` when `config.shaped` and injecting `config.faults`. `loop` (not owned; may be null)
   // is the reactor the caller runs its connections on; it must outlive the
   // Dialer, and then Create and the destructor run on the loop thread.
   // Errors: an invalid link profile.

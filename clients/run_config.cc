@@ -57,10 +57,8 @@ absl::Status ValidateRunConfig(const RunConfig& config) {
       if (!link.ok()) return Bad("link", link.message());
     }
   }
-  if (absl::Status faults = sim::ValidateFaultPlan(config.faults);
-      !faults.ok()) {
-    return Bad("faults", faults.message());
-  }
+  absl::Status faults = sim::ValidateFaultPlan(config.faults);
+  if (!faults.ok()) return Bad("faults", faults.message());
   return absl::OkStatus();
 }
 

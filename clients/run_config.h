@@ -61,10 +61,8 @@ struct RunConfig {
   // `link`'s latency and bandwidth in each direction.
   bool shaped = false;
   sim::LinkProfile link;
-  // Faults the link injects into the run's connections (sim/fault.h's
-  // FaultPlan, e.g. ParseFaultPlan("close_after=4096,every=3")), shaped or
-  // not: a plan that HasFaults relays every connection. The default plan
-  // injects none.
+  // Faults injected into the connections (sim/fault.h), whether or not the
+  // link is `shaped`: a plan with faults relays every connection in-process.
   sim::FaultPlan faults;
   // Target requests per second (schedule.h's Paced); 0 for a closed loop.
   double rate = 0;

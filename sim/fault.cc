@@ -184,7 +184,9 @@ bool HasFaults(const FaultPlan& plan) {
 
 bool FaultsConnection(const FaultPlan& plan, uint64_t connection_number) {
   if (!HasFaults(plan) || plan.every_nth_connection < 1) return false;
-  return connection_number % static_cast<uint64_t>(plan.every_nth_connection) ==
+  if (connection_number == 0) return false;
+  return (connection_number - 1) %
+             static_cast<uint64_t>(plan.every_nth_connection) ==
          0;
 }
 

@@ -28,9 +28,11 @@
 //  - slice=K: every write to a peer (in `direction`) carries at most K
 //    bytes, each slice sent in its own write, so readers see frames
 //    arrive in tiny pieces. Bytes and order are unchanged.
-//  - connect_delay=D: the connection is handed over (Link::Connect
-//    returns; the proxy connects upstream) no sooner than D after it was
-//    asked for. The connect itself, and its errors, are unchanged.
+//  - connect_delay=D: the connection does not carry a byte until D after
+//    it was asked for. Link::Connect in the blocking form sleeps for D
+//    first; the reactor form and the proxy, which must not block their
+//    loop, connect at once and hold the relay for D (a loop timer). The
+//    connect's own errors are unchanged.
 //
 // Byte counts are exact: the relay never delivers byte N+1 in a counted
 // direction, splitting a write when it must. With direction=both the count
@@ -38,9 +40,10 @@
 // direction whose delivery reaches it. A fault that is never reached (the
 // connection ends first) does nothing.
 //
-// every=M faults only connections M, 2M, 3M, ... (numbered from 1 in the
-// order a Link or proxy made them), so the connections in between run clean
-// and a run keeps making progress; every=1 (the default) faults all.
+// every=M faults only connections 1, M+1, 2M+1, ... (numbered from 1 in
+// the order a Link or proxy made them), so the connections in between run
+// clean and a run keeps making progress, while even a client that opens
+// one connection meets the fault; every=1 (the default) faults all.
 //
 // Spec syntax (ParseFaultPlan): comma-separated key=value pairs, any order,
 // each key at most once; "" or "none" is the empty plan.
@@ -94,8 +97,8 @@ struct FaultPlan {
   size_t slice_bytes = 0;
   // Hand the connection over no sooner than this after it was asked for.
   absl::Duration connect_delay = absl::ZeroDuration();
-  // Fault connections every_nth_connection, 2 * every_nth_connection, ...;
-  // at least 1.
+  // Fault connections 1, every_nth_connection + 1,
+  // 2 * every_nth_connection + 1, ...; at least 1.
   int every_nth_connection = 1;
   FaultDirection direction = FaultDirection::kBoth;
 
@@ -123,7 +126,7 @@ bool HasByteFault(const FaultPlan& plan);
 
 // FaultsConnection is true when the plan applies to the connection with
 // 1-based number `connection_number` (see every= above): HasFaults(plan)
-// and connection_number is a multiple of every_nth_connection.
+// and connection_number - 1 is a multiple of every_nth_connection.
 bool FaultsConnection(const FaultPlan& plan, uint64_t connection_number);
 
 }  // namespace asyncwork::sim

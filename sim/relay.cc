@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <deque>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,13 @@ namespace internal {
 
 // What one read from a pipe's source came to.
 enum class ReadOutcome { kRead, kWouldBlock, kEof };
+
+// What one Pipe::Write came to.
+struct Written {
+  size_t bytes = 0;
+  // The destination would block: wait until it is writable.
+  bool blocked = false;
+};
 
 // Pipe is one direction's data: what was read and when each part is due.
 // The relay owns the sockets and the events; a pipe only reads, schedules,
@@ -43,13 +51,15 @@ class Pipe {
   virtual void Release(absl::Time now) = 0;
   // HasReady is true while released data waits to be written.
   virtual bool HasReady() const = 0;
-  // Write writes ready data to `dest`; true when all of it went, false
-  // when `dest` would block. An error is the destination's failure.
-  virtual absl::StatusOr<bool> Write(net::Socket& dest) = 0;
+  // Write writes ready data to `dest`, for a stream at most `max_bytes` of
+  // it (a datagram goes whole), until none is left, the limit is reached or
+  // `dest` would block. An error is the destination's failure.
+  virtual absl::StatusOr<Written> Write(net::Socket& dest,
+                                        size_t max_bytes) = 0;
   // EndReached is true once the end was released and all data before it
   // was written.
   virtual bool EndReached() const = 0;
-  // Discard drops everything held.
+  // Discard drops everything held (a stream counts it in bytes_dropped).
   virtual void Discard() = 0;
   virtual size_t held_bytes() const = 0;
   virtual RelayDirectionStats stats() const = 0;
@@ -61,6 +71,7 @@ namespace {
 
 using internal::Pipe;
 using internal::ReadOutcome;
+using internal::Written;
 
 // A stream read takes at most this much; a datagram read allows the longest
 // datagram. One buffer per thread (each loop has one) serves every relay.
@@ -133,24 +144,32 @@ class StreamPipe final : public Pipe {
 
   bool HasReady() const override { return ready_ > 0; }
 
-  absl::StatusOr<bool> Write(net::Socket& dest) override {
-    while (ready_ > 0) {
+  absl::StatusOr<Written> Write(net::Socket& dest, size_t max_bytes) override {
+    Written result;
+    while (ready_ > 0 && result.bytes < max_bytes) {
+      size_t want = std::min(ready_, max_bytes - result.bytes);
       absl::StatusOr<net::IoResult> written =
-          dest.Write(absl::string_view(data_.data() + begin_, ready_));
+          dest.Write(absl::string_view(data_.data() + begin_, want));
       if (!written.ok()) return written.status();
-      if (written->would_block) return false;
+      if (written->would_block) {
+        result.blocked = true;
+        break;
+      }
       begin_ += written->bytes;
       ready_ -= written->bytes;
+      result.bytes += written->bytes;
+      ++stats_.writes;
       stats_.bytes_delivered += written->bytes;
     }
     Compact();
     UpdatePeak(stats_, held_bytes());
-    return true;
+    return result;
   }
 
   bool EndReached() const override { return end_released_ && ready_ == 0; }
 
   void Discard() override {
+    stats_.bytes_dropped += held_bytes();
     std::string().swap(data_);
     begin_ = 0;
     ready_ = 0;
@@ -244,11 +263,17 @@ class DatagramPipe final : public Pipe {
 
   bool HasReady() const override { return !ready_.empty(); }
 
-  absl::StatusOr<bool> Write(net::Socket& dest) override {
+  absl::StatusOr<Written> Write(net::Socket& dest, size_t) override {
+    Written result;
     while (!ready_.empty()) {
       absl::StatusOr<net::IoResult> written = dest.Write(ready_.front());
-      if (written.ok() && written->would_block) return false;
+      if (written.ok() && written->would_block) {
+        result.blocked = true;
+        return result;
+      }
       if (written.ok()) {
+        result.bytes += written->bytes;
+        ++stats_.writes;
         ++stats_.datagrams_delivered;
         stats_.bytes_delivered += written->bytes;
       } else if (source_is_network_) {
@@ -261,7 +286,7 @@ class DatagramPipe final : public Pipe {
       ready_.pop_front();
     }
     UpdatePeak(stats_, held_);
-    return true;
+    return result;
   }
 
   bool EndReached() const override { return ended_; }
@@ -305,15 +330,43 @@ void CloseAbortively(net::Socket& socket) {
   socket.Close();
 }
 
+// kMaxDrainReads bounds how long an orderly close reads what a peer still
+// sends; each read takes up to kStreamReadBytes.
+constexpr int kMaxDrainReads = 64;
+
+// CloseOrderly closes `socket` so its peer sees end of stream even though
+// the relay may not have read everything the peer sent: a TCP or Unix
+// stream socket closed with unread bytes would reset its peer instead.
+void CloseOrderly(net::Socket& socket) {
+  if (!socket.valid()) return;
+  // Best effort throughout: a peer that is already gone needs neither.
+  socket.ShutdownWrite().IgnoreError();
+  absl::Span<char> scratch = ScratchBuffer().subspan(0, kStreamReadBytes);
+  for (int i = 0; i < kMaxDrainReads; ++i) {
+    absl::StatusOr<net::IoResult> read = socket.Read(scratch);
+    if (!read.ok() || read->would_block || read->eof) break;
+  }
+  socket.Close();
+}
+
 }  // namespace
 
 std::unique_ptr<ShapedRelay> ShapedRelay::ForStream(
     net::EventLoop* loop, net::Socket client, net::Socket server,
-    const LinkProfile& profile, const RelayOptions& options) {
+    const LinkProfile& profile, const RelayOptions& options,
+    const FaultPlan& faults) {
   auto relay = std::make_unique<ShapedRelay>(
       Key(), loop, std::move(client), std::move(server),
       std::make_unique<StreamPipe>(profile.client_to_server),
       std::make_unique<StreamPipe>(profile.server_to_client));
+  relay->faults_ = faults;
+  if (faults.close_after_bytes.has_value()) {
+    relay->fault_budget_ = faults.close_after_bytes;
+  } else if (faults.reset_after_bytes.has_value()) {
+    relay->fault_budget_ = faults.reset_after_bytes;
+  } else if (faults.stall_after_bytes.has_value()) {
+    relay->fault_budget_ = faults.stall_after_bytes;
+  }
   relay->dirs_[kClient].cap =
       options.max_held_bytes + InFlightBytes(profile.client_to_server);
   relay->dirs_[kServer].cap =
@@ -365,6 +418,16 @@ absl::Status ShapedRelay::Start(ClosedCallback on_closed) {
   ASYNCWORK_CHECK(!started_) << "ShapedRelay::Start called twice";
   started_ = true;
   on_closed_ = std::move(on_closed);
+  if (HasFaults(faults_)) {
+    // Even without a delay the hold lasts until the loop's next turn, so a
+    // fault due at once (after 0 bytes) fires there, not inside Start.
+    holding_ = true;
+    hold_timer_ = loop_->RunAfter(faults_.connect_delay, [this] {
+      hold_timer_ = net::TimerId();
+      OnHoldOver();
+    });
+    return absl::OkStatus();
+  }
   for (int side : {kClient, kServer}) {
     absl::Status watched = watches_[side]->EnableReading();
     if (!watched.ok()) {
@@ -376,10 +439,18 @@ absl::Status ShapedRelay::Start(ClosedCallback on_closed) {
   return absl::OkStatus();
 }
 
+void ShapedRelay::OnHoldOver() {
+  holding_ = false;
+  // Settle sets each side's interest.
+  Settle();
+}
+
 RelayStats ShapedRelay::stats() const {
   loop_->AssertInLoopThread();
-  return RelayStats{dirs_[kClient].pipe->stats(),
-                    dirs_[kServer].pipe->stats()};
+  RelayStats stats{dirs_[kClient].pipe->stats(), dirs_[kServer].pipe->stats()};
+  stats.client_to_server.bytes_dropped += dropped_while_stalled_[kClient];
+  stats.server_to_client.bytes_dropped += dropped_while_stalled_[kServer];
+  return stats;
 }
 
 void ShapedRelay::OnReady(int side, uint32_t ready) {
@@ -390,6 +461,11 @@ void ShapedRelay::OnReady(int side, uint32_t ready) {
   if ((ready & (net::kWritable | kTrouble)) != 0 && incoming.blocked) {
     incoming.blocked = false;
     Flush(Other(side));
+  }
+  if (stalled_) {
+    if ((ready & (net::kReadable | kTrouble)) != 0) DropFrom(side);
+    Settle();
+    return;
   }
   if ((ready & (net::kReadable | kTrouble)) != 0 && dirs_[side].reading) {
     ReadFrom(side);
@@ -428,15 +504,66 @@ void ShapedRelay::ReadFrom(int side) {
   }
 }
 
+void ShapedRelay::DropFrom(int side) {
+  Direction& dir = dirs_[side];
+  absl::Span<char> scratch = ScratchBuffer().subspan(0, kStreamReadBytes);
+  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    absl::StatusOr<net::IoResult> read = sockets_[side].Read(scratch);
+    if (read.ok() && read->would_block) return;
+    if (read.ok() && !read->eof) {
+      // Not through the pipe: nothing is scheduled, so count here.
+      dropped_while_stalled_[side] += read->bytes;
+      continue;
+    }
+    // The side ended or failed: the stall is over for both.
+    dir.reading = false;
+    Close(absl::AbortedError(absl::StrCat(
+              "fault: stalled after ", *faults_.stall_after_bytes,
+              " bytes until the ", SideName(side),
+              read.ok() ? " closed" : absl::StrCat(" failed: ",
+                                                   read.status().message()))),
+          Closing::kOrderly);
+    return;
+  }
+}
+
+bool ShapedRelay::Counted(int direction) const {
+  switch (faults_.direction) {
+    case FaultDirection::kBoth:
+      return true;
+    case FaultDirection::kToServer:
+      return direction == kClient;
+    case FaultDirection::kToClient:
+      return direction == kServer;
+  }
+  return true;
+}
+
 void ShapedRelay::Flush(int direction) {
   Direction& dir = dirs_[direction];
   int dest = Other(direction);
-  absl::StatusOr<bool> flushed = dir.pipe->Write(sockets_[dest]);
-  if (!flushed.ok()) {
-    Fail(dest, flushed.status());
+  const bool counted = Counted(direction);
+  uint64_t limit = std::numeric_limits<uint64_t>::max();
+  if (counted && fault_budget_.has_value()) limit = *fault_budget_;
+  const bool sliced = counted && faults_.slice_bytes > 0;
+  absl::Time now = absl::Now();
+  if (sliced) {
+    // The timer (ArmTimer) comes back for the next slice.
+    if (now < dir.next_slice_at) return;
+    limit = std::min<uint64_t>(limit, faults_.slice_bytes);
+  }
+  if (limit == 0) return;
+  absl::StatusOr<Written> written = dir.pipe->Write(
+      sockets_[dest],
+      static_cast<size_t>(
+          std::min<uint64_t>(limit, std::numeric_limits<size_t>::max())));
+  if (!written.ok()) {
+    Fail(dest, written.status());
     return;
   }
-  dir.blocked = !*flushed;
+  dir.blocked = written->blocked;
+  if (counted && fault_budget_.has_value()) *fault_budget_ -= written->bytes;
+  if (sliced && written->bytes > 0) dir.next_slice_at = now + kSliceGap;
 }
 
 void ShapedRelay::Fail(int side, const absl::Status& status) {
@@ -461,13 +588,21 @@ void ShapedRelay::Fail(int side, const absl::Status& status) {
 }
 
 void ShapedRelay::Settle() {
-  if (closed_) return;
+  if (closed_ || holding_) return;
+  if (stalled_) {
+    SettleStalled();
+    return;
+  }
   absl::Time now = absl::Now();
   for (int direction : {kClient, kServer}) {
     Direction& dir = dirs_[direction];
     if (dir.end == End::kEnded) continue;
     dir.pipe->Release(now);
     if (dir.pipe->HasReady() && !dir.blocked) Flush(direction);
+  }
+  if (fault_budget_.has_value() && *fault_budget_ == 0) {
+    FireFault();
+    return;
   }
   for (int direction : {kClient, kServer}) {
     Direction& dir = dirs_[direction];
@@ -479,7 +614,7 @@ void ShapedRelay::Settle() {
     }
   }
   if (dirs_[kClient].end == End::kEnded && dirs_[kServer].end == End::kEnded) {
-    Close(failure_);
+    Close(failure_, failure_.ok() ? Closing::kPlain : Closing::kAbort);
     return;
   }
   for (int side : {kClient, kServer}) {
@@ -495,7 +630,58 @@ void ShapedRelay::Settle() {
     }
     absl::Status watched = watches_[side]->Watch(interest);
     if (!watched.ok()) {
-      Close(watched);
+      Close(watched, Closing::kAbort);
+      return;
+    }
+  }
+}
+
+void ShapedRelay::FireFault() {
+  fault_fired_ = true;
+  fault_budget_.reset();
+  if (faults_.close_after_bytes.has_value()) {
+    Close(absl::AbortedError(absl::StrCat("fault: closed after ",
+                                          *faults_.close_after_bytes,
+                                          " bytes")),
+          Closing::kOrderly);
+    return;
+  }
+  if (faults_.reset_after_bytes.has_value()) {
+    Close(absl::AbortedError(absl::StrCat("fault: reset after ",
+                                          *faults_.reset_after_bytes,
+                                          " bytes")),
+          Closing::kAbort);
+    return;
+  }
+  stalled_ = true;
+  for (int direction : {kClient, kServer}) {
+    Direction& dir = dirs_[direction];
+    dir.pipe->Discard();
+    dir.blocked = false;
+    // A side that had already ended is not read again: its end of stream
+    // would read as its closing.
+    dir.reading = dir.end == End::kOpen;
+    if (dir.timer.valid()) loop_->Cancel(dir.timer);
+    dir.timer = net::TimerId();
+    dir.armed_for = absl::InfiniteFuture();
+  }
+  SettleStalled();
+}
+
+void ShapedRelay::SettleStalled() {
+  if (!dirs_[kClient].reading && !dirs_[kServer].reading) {
+    // Both sides had ended before the stall: nothing can end it later.
+    Close(absl::AbortedError(absl::StrCat("fault: stalled after ",
+                                          *faults_.stall_after_bytes,
+                                          " bytes with both sides ended")),
+          Closing::kOrderly);
+    return;
+  }
+  for (int side : {kClient, kServer}) {
+    absl::Status watched =
+        watches_[side]->Watch(dirs_[side].reading ? net::kReadable : 0);
+    if (!watched.ok()) {
+      Close(watched, Closing::kAbort);
       return;
     }
   }
@@ -503,8 +689,14 @@ void ShapedRelay::Settle() {
 
 void ShapedRelay::ArmTimer(int direction) {
   Direction& dir = dirs_[direction];
-  absl::Time due = dir.end == End::kEnded ? absl::InfiniteFuture()
-                                          : dir.pipe->NextDue();
+  absl::Time due = absl::InfiniteFuture();
+  if (dir.end != End::kEnded) {
+    due = dir.pipe->NextDue();
+    // Data held back only by slicing is due with the next slice.
+    if (dir.pipe->HasReady() && !dir.blocked) {
+      due = std::min(due, dir.next_slice_at);
+    }
+  }
   if (due == dir.armed_for) return;
   if (dir.timer.valid()) loop_->Cancel(dir.timer);
   dir.timer = net::TimerId();
@@ -515,6 +707,8 @@ void ShapedRelay::ArmTimer(int direction) {
 }
 
 void ShapedRelay::StopEverything() {
+  if (hold_timer_.valid()) loop_->Cancel(hold_timer_);
+  hold_timer_ = net::TimerId();
   for (int side : {kClient, kServer}) {
     watches_[side]->Stop();
     if (dirs_[side].timer.valid()) loop_->Cancel(dirs_[side].timer);
@@ -524,13 +718,19 @@ void ShapedRelay::StopEverything() {
   closed_ = true;
 }
 
-void ShapedRelay::Close(absl::Status status) {
+void ShapedRelay::Close(absl::Status status, Closing how) {
   StopEverything();
   for (net::Socket& socket : sockets_) {
-    if (status.ok()) {
-      socket.Close();
-    } else {
-      CloseAbortively(socket);
+    switch (how) {
+      case Closing::kPlain:
+        socket.Close();
+        break;
+      case Closing::kOrderly:
+        CloseOrderly(socket);
+        break;
+      case Closing::kAbort:
+        CloseAbortively(socket);
+        break;
     }
   }
   // Moved out first: the callback may hand this relay to DeleteLater.
@@ -572,6 +772,8 @@ RelayStats RelaySet::TotalStats() const {
   auto add = [](RelayDirectionStats& sum, const RelayDirectionStats& one) {
     sum.bytes_read += one.bytes_read;
     sum.bytes_delivered += one.bytes_delivered;
+    sum.writes += one.writes;
+    sum.bytes_dropped += one.bytes_dropped;
     sum.datagrams_read += one.datagrams_read;
     sum.datagrams_delivered += one.datagrams_delivered;
     sum.datagrams_lost += one.datagrams_lost;

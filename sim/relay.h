@@ -41,6 +41,21 @@
 //    its due time, and then the relay closes, with the failure as its
 //    status. Its TCP sockets are then closed with SO_LINGER 0, so a TCP
 //    peer sees a reset, as it would had the connection broken end to end.
+//  - Faults. A stream relay given a FaultPlan (fault.h) applies it to its
+//    connection: every_nth_connection is its caller's business (the caller
+//    passes the plan only to the connections it faults). The connect delay
+//    holds the relay, reading nothing, for that long after Start. A byte
+//    fault counts delivered bytes and never delivers one beyond its limit:
+//    a close shuts both sides down in order (each peer reads end of stream
+//    after the last byte), a reset closes both with SO_LINGER 0 (a TCP
+//    peer sees ECONNRESET; a Unix stream peer sees end of stream, or a
+//    reset if it had sent bytes the relay had not read), and a stall drops
+//    what is held, delivers nothing more, and reads and drops what either
+//    side sends until one of them ends or fails; the relay then closes both
+//    in order. Slicing writes at most slice_bytes per write, and each slice
+//    at least kSliceGap after the previous one in that direction, so a
+//    reader that keeps up sees the pieces apart. A relay cut by a fault
+//    reports an Aborted status naming the fault.
 //
 // Datagrams (UDP, Unix datagram; the client side is one end of a
 // SOCK_DGRAM socketpair, the server side a connected socket): each
@@ -63,6 +78,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
@@ -73,6 +89,7 @@
 #include "net/socket.h"
 #include "net/timer_queue.h"
 #include "sim/datagram_model.h"
+#include "sim/fault.h"
 #include "sim/link_model.h"
 
 namespace asyncwork::sim {
@@ -89,6 +106,11 @@ struct RelayDirectionStats {
   // Bytes read from the source and written to the destination.
   uint64_t bytes_read = 0;
   uint64_t bytes_delivered = 0;
+  // Writes to the destination that moved bytes (one per datagram).
+  uint64_t writes = 0;
+  // Stream bytes read but never delivered: dropped when the destination
+  // failed, or by a fault (a cut, or what a stalled connection sends).
+  uint64_t bytes_dropped = 0;
   // Datagrams only: read, delivered, lost or duplicated by the model, and
   // dropped because the network side refused them or they were too long
   // (over kMaxDatagramBytes).
@@ -108,6 +130,10 @@ struct RelayStats {
   RelayDirectionStats client_to_server;
   RelayDirectionStats server_to_client;
 };
+
+// kSliceGap is the least time between two slices of one direction of a
+// relay that slices its writes (FaultPlan::slice_bytes).
+inline constexpr absl::Duration kSliceGap = absl::Microseconds(100);
 
 // kMaxDatagramBytes is the longest datagram a relay forwards; longer ones
 // are dropped and counted (Unix datagrams may be longer than UDP's 65,507).
@@ -129,10 +155,13 @@ class ShapedRelay {
 
   // ForStream joins two connected stream sockets (TCP or Unix stream, any
   // mix). `profile` must pass ValidateLinkConfig in both directions (the
-  // model aborts otherwise). `loop` is not owned.
+  // model aborts otherwise), `faults` ValidateFaultPlan; the relay applies
+  // `faults` whatever its every_nth_connection (see "Faults" above).
+  // `loop` is not owned.
   static std::unique_ptr<ShapedRelay> ForStream(
       net::EventLoop* loop, net::Socket client, net::Socket server,
-      const LinkProfile& profile, const RelayOptions& options = {});
+      const LinkProfile& profile, const RelayOptions& options = {},
+      const FaultPlan& faults = {});
 
   // ForDatagrams joins one end of a SOCK_DGRAM socketpair (`client`) and a
   // connected UDP or Unix datagram socket (`server`). `profile` must pass
@@ -167,6 +196,10 @@ class ShapedRelay {
   // closed is true once the relay has closed its sockets.
   bool closed() const { return closed_; }
 
+  // fault_fired is true once the plan's byte fault has cut or stalled the
+  // connection.
+  bool fault_fired() const { return fault_fired_; }
+
  private:
   enum class End { kOpen, kEnding, kEnded };
 
@@ -185,6 +218,8 @@ class ShapedRelay {
     bool eof = false;
     net::TimerId timer;
     absl::Time armed_for = absl::InfiniteFuture();
+    // Slicing: the next slice is not written before this.
+    absl::Time next_slice_at = absl::InfinitePast();
   };
 
   static constexpr int kClient = 0;
@@ -192,17 +227,33 @@ class ShapedRelay {
   static int Other(int side) { return 1 - side; }
   static const char* SideName(int side);
 
+  // How Close closes the sockets.
+  enum class Closing {
+    kPlain,    // close(2): the relay ended cleanly
+    kOrderly,  // shut down, drain, close: end of stream for each peer
+    kAbort,    // SO_LINGER 0 on TCP: a reset for each peer
+  };
+
   void OnReady(int side, uint32_t ready);
   void OnTimer(int direction);
+  void OnHoldOver();
   void ReadFrom(int side);
+  // DropFrom is ReadFrom for a stalled relay: it reads and drops.
+  void DropFrom(int side);
   void Flush(int direction);
   void Fail(int side, const absl::Status& status);
+  // Counted is true when `direction`'s bytes count toward the byte fault
+  // and its writes are sliced.
+  bool Counted(int direction) const;
+  // FireFault applies the byte fault once its budget is spent.
+  void FireFault();
+  void SettleStalled();
   // Settle runs after every event: it delivers what is due, ends finished
   // directions, closes the relay when both have ended, and otherwise
   // re-arms the timers and the sockets' interest.
   void Settle();
   void ArmTimer(int direction);
-  void Close(absl::Status status);
+  void Close(absl::Status status, Closing how);
   void StopEverything();
 
   net::EventLoop* const loop_;
@@ -216,6 +267,17 @@ class ShapedRelay {
   absl::Status failure_;
   bool started_ = false;
   bool closed_ = false;
+  // Faults (streams only; empty otherwise).
+  FaultPlan faults_;
+  // Bytes left to deliver before the byte fault; none without one.
+  std::optional<uint64_t> fault_budget_;
+  bool fault_fired_ = false;
+  bool stalled_ = false;
+  // What each side sent after the stall, read and dropped.
+  std::array<uint64_t, 2> dropped_while_stalled_ = {0, 0};
+  // Set from Start until the connect delay is over.
+  bool holding_ = false;
+  net::TimerId hold_timer_;
 };
 
 // RelaySet owns the relays running on one loop and destroys each one when

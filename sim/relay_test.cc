@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -19,6 +20,7 @@
 #include "net/socket.h"
 #include "net/test_util.h"
 #include "sim/datagram_model.h"
+#include "sim/fault.h"
 #include "sim/link_model.h"
 #include "sim/shaping_test_util.h"
 #include "sim/units.h"
@@ -34,6 +36,7 @@ using ::asyncwork::sim::testing::Drain;
 using ::asyncwork::sim::testing::Drained;
 using ::asyncwork::sim::testing::DrainDatagrams;
 using ::asyncwork::sim::testing::Pattern;
+using ::asyncwork::sim::testing::PlanOrDie;
 using ::asyncwork::sim::testing::ReadTimestamp;
 using ::asyncwork::sim::testing::Timestamp;
 using ::asyncwork::sim::testing::WriteSome;
@@ -70,13 +73,42 @@ class RelayTest : public ::testing::Test {
   }
 
   // StartStream relays between two Unix stream socketpairs.
-  void StartStream(const LinkProfile& profile, const RelayOptions& options = {}) {
+  void StartStream(const LinkProfile& profile, const RelayOptions& options = {},
+                   const FaultPlan& faults = {}) {
     auto [program, client_side] = SocketPairOrDie(net::Transport::kUnixStream);
     auto [peer, server_side] = SocketPairOrDie(net::Transport::kUnixStream);
     program_ = std::move(program);
     peer_ = std::move(peer);
     Start(ShapedRelay::ForStream(loop_.get(), std::move(client_side),
-                                 std::move(server_side), profile, options));
+                                 std::move(server_side), profile, options,
+                                 faults));
+  }
+
+  // StartTcpWithFaults relays, unshaped, between two loopback TCP
+  // connections, so a reset is a real one.
+  void StartTcpWithFaults(const FaultPlan& faults) {
+    net::testing::StreamPair client = TcpPairOrDie();
+    net::testing::StreamPair server = TcpPairOrDie();
+    program_ = std::move(client.client);
+    peer_ = std::move(server.server);
+    Start(ShapedRelay::ForStream(loop_.get(), std::move(client.server),
+                                 std::move(server.client), LinkProfile(), {},
+                                 faults));
+  }
+
+  // Collect runs the loop, draining `socket` into `*got`, until it ends or
+  // fails; returns how it ended.
+  Drained Collect(net::Socket& socket, std::string* got) {
+    Drained last;
+    EXPECT_TRUE(RunUntil(
+        *loop_,
+        [&] {
+          last = Drain(socket);
+          *got += last.bytes;
+          return last.eof || !last.error.ok();
+        },
+        kTimeout));
+    return last;
   }
 
   void Start(std::unique_ptr<ShapedRelay> relay) {
@@ -433,6 +465,179 @@ TEST(RelaySet, ForgetsEachRelayWhenItCloses) {
   ASSERT_TRUE(RunUntil(**loop, [&] { return relays.size() == 2; }));
   ASSERT_EQ(statuses.size(), 1u);
   EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+}
+
+TEST_F(RelayTest, CloseAfterDeliversExactlyThatManyBytesThenEndOfStream) {
+  StartTcpWithFaults(PlanOrDie("close_after=37,direction=to_server"));
+  const std::string sent = Pattern(100, 4);
+  size_t offset = 0;
+  WriteSome(program_, sent, &offset);
+  std::string at_peer;
+  Drained peer_end = Collect(peer_, &at_peer);
+  EXPECT_TRUE(peer_end.eof) << peer_end.error;
+  EXPECT_EQ(at_peer, sent.substr(0, 37));
+  std::string at_program;
+  Drained program_end = Collect(program_, &at_program);
+  EXPECT_TRUE(program_end.eof) << program_end.error;
+  EXPECT_EQ(at_program, "");
+  EXPECT_EQ(closed_calls_, 1);
+  EXPECT_TRUE(absl::IsAborted(closed_status_)) << closed_status_;
+  EXPECT_TRUE(relay_->fault_fired());
+  EXPECT_EQ(relay_->stats().client_to_server.bytes_delivered, 37u);
+}
+
+TEST_F(RelayTest, CloseAfterCountsBothDirectionsByDefault) {
+  StartStream(LinkProfile(), {}, PlanOrDie("close_after=35"));
+  const std::string up = Pattern(20, 5);
+  const std::string down = Pattern(30, 6);
+  size_t offset = 0;
+  WriteSome(program_, up, &offset);
+  std::string at_peer;
+  ASSERT_TRUE(RunUntil(*loop_, [&] {
+    at_peer += Drain(peer_).bytes;
+    return at_peer.size() >= up.size();
+  }));
+  EXPECT_EQ(at_peer, up);
+  offset = 0;
+  WriteSome(peer_, down, &offset);
+  std::string at_program;
+  Drained program_end = Collect(program_, &at_program);
+  EXPECT_TRUE(program_end.eof) << program_end.error;
+  EXPECT_EQ(at_program, down.substr(0, 15));
+  Drained peer_end = Collect(peer_, &at_peer);
+  EXPECT_TRUE(peer_end.eof) << peer_end.error;
+  EXPECT_EQ(at_peer, up);
+}
+
+TEST_F(RelayTest, CloseAfterZeroClosesBeforeAnyByte) {
+  StartStream(LinkProfile(), {}, PlanOrDie("close_after=0"));
+  size_t offset = 0;
+  WriteSome(program_, "request", &offset);
+  std::string at_peer;
+  EXPECT_TRUE(Collect(peer_, &at_peer).eof);
+  EXPECT_EQ(at_peer, "");
+  std::string at_program;
+  EXPECT_TRUE(Collect(program_, &at_program).eof);
+}
+
+TEST_F(RelayTest, ResetAfterDeliversThatManyBytesThenResetsBothPeers) {
+  StartTcpWithFaults(PlanOrDie("reset_after=10,direction=to_client"));
+  const std::string down = Pattern(64, 7);
+  size_t offset = 0;
+  WriteSome(peer_, down, &offset);
+  std::string at_program;
+  Drained program_end = Collect(program_, &at_program);
+  EXPECT_EQ(program_end.error.code(), absl::StatusCode::kUnavailable)
+      << program_end.error << " eof=" << program_end.eof;
+  EXPECT_NE(program_end.error.message().find("reset"), std::string::npos)
+      << program_end.error;
+  // A reset may discard what the program had not read yet: never more
+  // than the cut, always a prefix.
+  EXPECT_LE(at_program.size(), 10u);
+  EXPECT_EQ(at_program, down.substr(0, at_program.size()));
+  std::string at_peer;
+  Drained peer_end = Collect(peer_, &at_peer);
+  EXPECT_FALSE(peer_end.error.ok()) << "eof=" << peer_end.eof;
+  EXPECT_EQ(relay_->stats().server_to_client.bytes_delivered, 10u);
+  EXPECT_TRUE(absl::IsAborted(closed_status_)) << closed_status_;
+}
+
+TEST_F(RelayTest, StallDeliversNothingMoreAndKeepsBothSidesOpen) {
+  StartStream(LinkProfile(), {}, PlanOrDie("stall_after=10"));
+  const std::string sent = Pattern(50, 8);
+  size_t offset = 0;
+  WriteSome(program_, sent, &offset);
+  std::string at_peer;
+  ASSERT_TRUE(RunUntil(*loop_, [&] {
+    at_peer += Drain(peer_).bytes;
+    return relay_->fault_fired();
+  }));
+  // Long enough that anything still flowing would show.
+  absl::Time until = absl::Now() + absl::Milliseconds(200);
+  std::string at_program;
+  RunUntil(*loop_, [&] {
+    Drained peer_now = Drain(peer_);
+    Drained program_now = Drain(program_);
+    at_peer += peer_now.bytes;
+    at_program += program_now.bytes;
+    EXPECT_FALSE(peer_now.eof || program_now.eof) << "a stall closed a side";
+    EXPECT_TRUE(peer_now.error.ok() && program_now.error.ok());
+    // Both peers may go on writing: the stalled relay drops it.
+    size_t more = 0;
+    WriteSome(peer_, "answer", &more);
+    return absl::Now() >= until;
+  });
+  EXPECT_EQ(at_peer, sent.substr(0, 10));
+  EXPECT_EQ(at_program, "");
+  EXPECT_FALSE(relay_->closed());
+  EXPECT_EQ(closed_calls_, 0);
+  EXPECT_GT(relay_->stats().server_to_client.bytes_dropped, 0u);
+  // The program gives up: the relay closes the peer's side too.
+  program_.Close();
+  Drained peer_end = Collect(peer_, &at_peer);
+  EXPECT_TRUE(peer_end.eof) << peer_end.error;
+  EXPECT_EQ(closed_calls_, 1);
+  EXPECT_TRUE(absl::IsAborted(closed_status_)) << closed_status_;
+}
+
+TEST_F(RelayTest, StalledRelayDestroyedClosesBoth) {
+  StartStream(LinkProfile(), {}, PlanOrDie("stall_after=0"));
+  ASSERT_TRUE(RunUntil(*loop_, [&] { return relay_->fault_fired(); }));
+  relay_.reset();
+  std::string got;
+  EXPECT_TRUE(Collect(program_, &got).eof);
+  EXPECT_TRUE(Collect(peer_, &got).eof);
+  EXPECT_EQ(got, "");
+  // TearDown checks no descriptor leaked.
+}
+
+TEST_F(RelayTest, SliceWritesAtMostThatManyBytesEachAndKeepsTheBytes) {
+  StartStream(LinkProfile(), {}, PlanOrDie("slice=3,direction=to_server"));
+  const std::string sent = Pattern(100, 9);
+  size_t offset = 0;
+  WriteSome(program_, sent, &offset);
+  std::string at_peer;
+  int reads = 0;
+  ASSERT_TRUE(RunUntil(*loop_, [&] {
+    Drained now = Drain(peer_);
+    if (!now.bytes.empty()) {
+      ++reads;
+      // The loop turns between slices, and this drains after each turn.
+      EXPECT_LE(now.bytes.size(), 3u);
+    }
+    at_peer += now.bytes;
+    return at_peer.size() >= sent.size();
+  }));
+  EXPECT_EQ(at_peer, sent);
+  EXPECT_EQ(reads, 34);
+  RelayStats stats = relay_->stats();
+  EXPECT_EQ(stats.client_to_server.writes, 34u);
+  // The other direction is not sliced.
+  const std::string down = Pattern(100, 10);
+  offset = 0;
+  WriteSome(peer_, down, &offset);
+  std::string at_program;
+  ASSERT_TRUE(RunUntil(*loop_, [&] {
+    at_program += Drain(program_).bytes;
+    return at_program.size() >= down.size();
+  }));
+  EXPECT_EQ(at_program, down);
+  EXPECT_EQ(relay_->stats().server_to_client.writes, 1u);
+}
+
+TEST_F(RelayTest, ConnectDelayHoldsTheFirstByte) {
+  const absl::Duration delay = absl::Milliseconds(100);
+  absl::Time start = absl::Now();
+  StartStream(LinkProfile(), {}, PlanOrDie("connect_delay=100ms"));
+  size_t offset = 0;
+  WriteSome(program_, "hi", &offset);
+  std::string at_peer;
+  ASSERT_TRUE(RunUntil(*loop_, [&] {
+    at_peer += Drain(peer_).bytes;
+    return at_peer.size() >= 2;
+  }));
+  EXPECT_GE(absl::Now() - start, delay);
+  EXPECT_EQ(at_peer, "hi");
 }
 
 }  // namespace

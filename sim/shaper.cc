@@ -7,8 +7,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "net/blocking_io.h"
 #include "net/check.h"
+#include "sim/units.h"
 
 namespace asyncwork::sim {
 namespace {
@@ -45,6 +47,31 @@ absl::StatusOr<net::Socket> ConnectDatagram(const net::Address& server) {
   return socket;
 }
 
+// TcpLoopbackPair returns two connected TCP sockets on 127.0.0.1: a Link
+// whose faults reset connections hands the client one end, since a Unix
+// stream socket cannot be reset on demand.
+absl::StatusOr<std::pair<net::Socket, net::Socket>> TcpLoopbackPair(
+    absl::Time deadline) {
+  absl::StatusOr<net::Address> any = net::Address::Parse("127.0.0.1:0");
+  if (!any.ok()) return any.status();
+  absl::StatusOr<net::Socket> listener = net::Socket::Listen(*any, 1);
+  if (!listener.ok()) return listener.status();
+  absl::StatusOr<net::Address> local = listener->LocalAddress();
+  if (!local.ok()) return local.status();
+  absl::StatusOr<net::Socket> client = net::ConnectBlocking(*local, deadline);
+  if (!client.ok()) return client.status();
+  absl::StatusOr<net::Socket> relay_end =
+      net::AcceptBlocking(*listener, deadline);
+  if (!relay_end.ok()) return relay_end.status();
+  // The relay writes slices and segments when they are due; Nagle's
+  // algorithm would hold small ones back.
+  for (net::Socket* socket : {&*client, &*relay_end}) {
+    absl::Status no_delay = socket->SetNoDelay(true);
+    if (!no_delay.ok()) return no_delay;
+  }
+  return std::make_pair(*std::move(client), *std::move(relay_end));
+}
+
 }  // namespace
 
 ShapingProfile ShapingProfile::FromLink(const LinkProfile& link) {
@@ -60,7 +87,8 @@ absl::Status ValidateShapingProfile(const ShapingProfile& profile) {
        {ValidateLinkConfig(profile.stream.client_to_server),
         ValidateLinkConfig(profile.stream.server_to_client),
         ValidateDatagramConfig(profile.datagram.client_to_server),
-        ValidateDatagramConfig(profile.datagram.server_to_client)}) {
+        ValidateDatagramConfig(profile.datagram.server_to_client),
+        ValidateFaultPlan(profile.faults)}) {
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -84,7 +112,8 @@ absl::StatusOr<std::unique_ptr<Link>> Link::Create(
   absl::Status valid = ValidateShapingProfile(profile);
   if (!valid.ok()) return valid;
   std::unique_ptr<LoopThread> thread;
-  if (ShapesStreams(profile.stream) || ShapesDatagrams(profile.datagram)) {
+  if (ShapesStreams(profile.stream) || HasFaults(profile.faults) ||
+      ShapesDatagrams(profile.datagram)) {
     absl::StatusOr<std::unique_ptr<LoopThread>> started = LoopThread::Start();
     if (!started.ok()) return started.status();
     thread = *std::move(started);
@@ -108,7 +137,8 @@ Link::Link(Key, const ShapingProfile& profile, const RelayOptions& options,
            std::unique_ptr<LoopThread> thread, net::EventLoop* loop)
     : profile_(profile),
       options_(options),
-      shapes_streams_(ShapesStreams(profile.stream)),
+      shapes_streams_(ShapesStreams(profile.stream) ||
+                      HasFaults(profile.faults)),
       shapes_datagrams_(ShapesDatagrams(profile.datagram)),
       thread_(std::move(thread)),
       loop_(loop) {
@@ -144,6 +174,23 @@ void Link::OnLoop(absl::AnyInvocable<void()> task) {
 absl::StatusOr<net::Socket> Link::Connect(const net::Address& server,
                                           absl::Time deadline) {
   const bool stream = server.is_stream();
+  FaultPlan faults;
+  if (stream && FaultsConnection(profile_.faults, ++stream_connections_)) {
+    faults = profile_.faults;
+  }
+  if (faults.connect_delay > absl::ZeroDuration() && thread_ != nullptr) {
+    // Blocking form: the caller's own thread waits, so no other connection
+    // does; the relay then need not hold.
+    absl::Time ready_at = absl::Now() + faults.connect_delay;
+    if (ready_at > deadline) {
+      absl::SleepFor(deadline - absl::Now());
+      return absl::DeadlineExceededError(absl::StrCat(
+          "connect ", server.ToString(), ": deadline passed during the ",
+          FormatLatency(faults.connect_delay), " connect_delay fault"));
+    }
+    absl::SleepFor(ready_at - absl::Now());
+    faults.connect_delay = absl::ZeroDuration();
+  }
   absl::StatusOr<net::Socket> upstream =
       stream ? net::ConnectBlocking(server, deadline) : ConnectDatagram(server);
   if (!upstream.ok() || !(stream ? shapes_streams_ : shapes_datagrams_)) {
@@ -154,8 +201,10 @@ absl::StatusOr<net::Socket> Link::Connect(const net::Address& server,
     if (!no_delay.ok()) return no_delay;
   }
   absl::StatusOr<std::pair<net::Socket, net::Socket>> pair =
-      net::Socket::CreatePair(stream ? net::Transport::kUnixStream
-                                     : net::Transport::kUnixDatagram);
+      stream && profile_.faults.reset_after_bytes.has_value()
+          ? TcpLoopbackPair(deadline)
+          : net::Socket::CreatePair(stream ? net::Transport::kUnixStream
+                                           : net::Transport::kUnixDatagram);
   if (!pair.ok()) return pair.status();
   absl::Status started;
   // The relay is made and started on the loop thread, where it lives.
@@ -163,7 +212,7 @@ absl::StatusOr<net::Socket> Link::Connect(const net::Address& server,
     std::unique_ptr<ShapedRelay> relay =
         stream ? ShapedRelay::ForStream(loop_, std::move(pair->second),
                                         *std::move(upstream), profile_.stream,
-                                        options_)
+                                        options_, faults)
                : ShapedRelay::ForDatagrams(loop_, std::move(pair->second),
                                            *std::move(upstream),
                                            profile_.datagram, options_);

@@ -41,9 +41,24 @@
 // Not shaped: the connect handshake (it costs no simulated round trip).
 // Destroying a Link closes its shaped connections at once (the client sees
 // end of stream or a reset) and drops what is still in flight.
+//
+// Faults (ShapingProfile::faults, fault.h) apply to the stream connections
+// fault.h's every= picks, numbered in the order this Link made them.
+// A plan with faults makes the Link relay every stream connection, shaped
+// or not. A plan that resets connections makes the client's end a TCP
+// loopback connection (kTcp) rather than a Unix socketpair, so the client
+// sees a real reset (ECONNRESET). The connect delay: in the blocking form
+// Connect itself sleeps, on the caller's thread only, before connecting
+// (DeadlineExceeded if the delay outlasts the deadline); in the reactor
+// form Connect returns at once, so as not to block the loop, and the
+// relay holds the connection, delivering nothing either way, until the
+// delay has passed (a loop timer). A stall keeps both connections open
+// until a peer closes its end or the Link is destroyed.
 #ifndef ASYNCWORK_SIM_SHAPER_H_
 #define ASYNCWORK_SIM_SHAPER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -148,6 +163,9 @@ class Link {
   net::EventLoop* const loop_;
   // Null when nothing is shaped.
   std::unique_ptr<RelaySet> relays_;
+  // Stream connections asked for so far; numbers them for
+  // FaultPlan::every_nth_connection.
+  std::atomic<uint64_t> stream_connections_{0};
 };
 
 }  // namespace asyncwork::sim

@@ -252,9 +252,11 @@ void ShapingProxy::OnUpstreamReady(uint64_t id) {
   SetNoDelayIfTcp(pending.client);
   SetNoDelayIfTcp(pending.upstream);
   net::Address peer = pending.peer;
+  FaultPlan faults;
+  if (FaultsConnection(options_.faults, ++relayed_)) faults = options_.faults;
   std::unique_ptr<ShapedRelay> relay = ShapedRelay::ForStream(
       loop_, std::move(pending.client), std::move(pending.upstream),
-      options_.profile, options_.relay);
+      options_.profile, options_.relay, faults);
   // The watch whose handler is running may not be destroyed here.
   auto it = pending_.find(id);
   loop_->DeleteLater(std::move(it->second));

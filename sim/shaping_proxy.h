@@ -22,7 +22,12 @@
 // Upstream connects are non-blocking. One that fails (refused, or not done
 // within options.connect_timeout) closes the accepted connection and logs
 // one line naming both ends and the error. A relay that ends with a failure
-// (a reset) logs one line too.
+// (a reset, or a fault) logs one line too.
+//
+// Faults (options.faults, fault.h) apply to the connections fault.h's
+// every= picks, numbered in the order they are relayed (once their upstream
+// connect succeeded). The connect delay holds a connection after
+// its upstream connect: neither side's bytes move until it has passed.
 //
 // Threads: every method, the destructor included, runs on the loop thread
 // (or while the loop is not running); the loop must outlive the proxy.
@@ -157,6 +162,9 @@ class ShapingProxy {
   uint64_t next_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Pending>> pending_;
   RelaySet relays_;
+  // Connections handed to a relay so far; numbers them for
+  // FaultPlan::every_nth_connection.
+  uint64_t relayed_ = 0;
   ShapingProxyStats stats_;
 };
 

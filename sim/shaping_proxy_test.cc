@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -14,6 +15,7 @@
 #include "net/blocking_io.h"
 #include "net/socket.h"
 #include "net/test_util.h"
+#include "sim/fault.h"
 #include "sim/link_model.h"
 #include "sim/loop_thread.h"
 #include "sim/shaping_test_util.h"
@@ -26,6 +28,8 @@ using ::asyncwork::net::testing::AddressOf;
 using ::asyncwork::net::testing::ListenOrDie;
 using ::asyncwork::net::testing::RefusingTcpAddress;
 using ::asyncwork::sim::testing::Pattern;
+using ::asyncwork::sim::testing::PlanOrDie;
+using ::asyncwork::sim::testing::ReadToEnd;
 
 constexpr absl::Duration kLatency = absl::Milliseconds(20);
 constexpr absl::Duration kSlack = absl::Milliseconds(250);
@@ -91,11 +95,13 @@ class ProxyTest : public ::testing::Test {
     thread_.reset();
   }
 
-  void StartProxy(const net::Address& upstream, const LinkProfile& profile) {
+  void StartProxy(const net::Address& upstream, const LinkProfile& profile,
+                  const FaultPlan& faults = {}) {
     ShapingProxyOptions options;
     options.listen = *net::Address::Parse("127.0.0.1:0");
     options.upstream = upstream;
     options.profile = profile;
+    options.faults = faults;
     absl::Status status;
     thread_->RunAndWait([&] {
       absl::StatusOr<std::unique_ptr<ShapingProxy>> proxy =
@@ -185,6 +191,66 @@ TEST_F(ProxyTest, RefusedUpstreamClosesTheClient) {
   EXPECT_EQ(stats.connecting + stats.relaying, 0u);
 }
 
+TEST_F(ProxyTest, CloseFaultCutsEveryNthConnectionAfterItsBytes) {
+  EchoServer echo(2);
+  StartProxy(echo.address(), LinkProfile(),
+             PlanOrDie("close_after=6,every=2,direction=to_client"));
+  for (int n = 1; n <= 2; ++n) {
+    net::Socket client = ConnectToProxy();
+    ASSERT_TRUE(net::WriteAll(client, "pingpong", Deadline()).ok());
+    std::string got;
+    if (n == 2) {
+      got.resize(8);
+      ASSERT_TRUE(net::ReadExactly(client, absl::MakeSpan(got), Deadline()).ok());
+      EXPECT_EQ(got, "pingpong");
+      continue;
+    }
+    EXPECT_TRUE(ReadToEnd(client, Deadline(), &got).ok());
+    EXPECT_EQ(got, "pingpo");
+  }
+  EXPECT_EQ(Stats().accepted, 2u);
+}
+
+TEST_F(ProxyTest, ResetFaultResetsTheClient) {
+  EchoServer echo(1);
+  StartProxy(echo.address(), LinkProfile(), PlanOrDie("reset_after=0"));
+  net::Socket client = ConnectToProxy();
+  // The write may already meet the reset.
+  net::WriteAll(client, "ping", Deadline()).IgnoreError();
+  std::string got;
+  absl::Status end = ReadToEnd(client, Deadline(), &got);
+  EXPECT_NE(end.message().find("reset"), std::string::npos) << end;
+  EXPECT_EQ(got, "");
+}
+
+TEST_F(ProxyTest, StallFaultHoldsUntilTheClientGivesUp) {
+  EchoServer echo(1);
+  StartProxy(echo.address(), LinkProfile(), PlanOrDie("stall_after=4"));
+  net::Socket client = ConnectToProxy();
+  ASSERT_TRUE(net::WriteAll(client, "pingpong", Deadline()).ok());
+  char reply[8];
+  absl::StatusOr<size_t> got = net::ReadSome(
+      client, absl::MakeSpan(reply), absl::Now() + absl::Milliseconds(200));
+  // Four bytes reach the echo server, and its answer counts toward the
+  // four, so at most what fits arrives before the stall.
+  if (got.ok()) {
+    EXPECT_LE(*got, 4u);
+    got = net::ReadSome(client, absl::MakeSpan(reply),
+                        absl::Now() + absl::Milliseconds(200));
+  }
+  EXPECT_TRUE(absl::IsDeadlineExceeded(got.status())) << got.status();
+  EXPECT_EQ(Stats().relaying, 1u);
+  // Giving up closes the upstream connection too: the echo thread ends at
+  // its end of stream, well before its own deadline (the destructor joins).
+  absl::Time closed_at = absl::Now();
+  client.Close();
+  for (int i = 0; i < 5000 && Stats().relaying > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(Stats().relaying, 0u);
+  EXPECT_LT(absl::Now() - closed_at, absl::Seconds(5));
+}
+
 TEST(ShapingProxy, RefusesADatagramAddress) {
   absl::StatusOr<std::unique_ptr<LoopThread>> thread = LoopThread::Start();
   ASSERT_TRUE(thread.ok());
@@ -217,6 +283,17 @@ TEST(ParseShapingProxyFlags, BuildsTheProfileFromTheFlags) {
   EXPECT_EQ(options->profile.server_to_client.bandwidth,
             Bandwidth::BitsPerSecond(1'000'000));
   EXPECT_EQ(options->profile.client_to_server.seed, 9u);
+  EXPECT_FALSE(HasFaults(options->faults));
+}
+
+TEST(ParseShapingProxyFlags, ReadsTheFaultPlan) {
+  ShapingProxyFlags flags;
+  flags.upstream = "127.0.0.1:7000";
+  flags.fault = "close_after=4096,every=3";
+  absl::StatusOr<ShapingProxyOptions> options = ParseShapingProxyFlags(flags);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->faults.close_after_bytes, 4096u);
+  EXPECT_EQ(options->faults.every_nth_connection, 3);
 }
 
 TEST(ParseShapingProxyFlags, NamesTheBadFlagAndItsValue) {
@@ -242,6 +319,7 @@ TEST(ParseShapingProxyFlags, NamesTheBadFlagAndItsValue) {
       {with([](Flags& f) { f.upstream = "127.0.0.1"; }), "--upstream=127.0.0.1"},
       {with([](Flags& f) { f.latency = -absl::Milliseconds(1); }),
        "--latency=-1ms"},
+      {with([](Flags& f) { f.fault = "slice=0"; }), "--fault=slice=0"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<ShapingProxyOptions> options =

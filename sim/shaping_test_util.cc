@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "net/blocking_io.h"
 #include "net/check.h"
 
 namespace asyncwork::sim::testing {
@@ -18,6 +19,24 @@ std::string Pattern(size_t size, uint64_t seed) {
     bytes[i] = static_cast<char>(state);
   }
   return bytes;
+}
+
+absl::Status ReadToEnd(net::Socket& socket, absl::Time deadline,
+                       std::string* got) {
+  char buffer[4096];
+  while (true) {
+    absl::StatusOr<size_t> read =
+        net::ReadSome(socket, absl::MakeSpan(buffer), deadline);
+    if (!read.ok()) return read.status();
+    if (*read == 0) return absl::OkStatus();
+    got->append(buffer, *read);
+  }
+}
+
+FaultPlan PlanOrDie(absl::string_view spec) {
+  absl::StatusOr<FaultPlan> plan = ParseFaultPlan(spec);
+  ASYNCWORK_CHECK(plan.ok()) << plan.status();
+  return *plan;
 }
 
 Drained Drain(net::Socket& socket) {

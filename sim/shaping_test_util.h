@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "net/socket.h"
 #include "net/test_util.h"
+#include "sim/fault.h"
 
 namespace asyncwork::sim::testing {
 
@@ -49,6 +50,15 @@ void WriteSome(net::Socket& socket, absl::string_view data, size_t* offset);
 // benchmarks/shaping_benchmark.cc, which spells them sim::testing::.
 using ::asyncwork::net::testing::AddressOf;
 using ::asyncwork::net::testing::ListenOrDie;
+
+// ReadToEnd reads `socket`, waiting until `deadline` at most, until end of
+// stream or an error, which it returns (OK at end of stream), collecting
+// the bytes in `*got`.
+absl::Status ReadToEnd(net::Socket& socket, absl::Time deadline,
+                       std::string* got);
+
+// PlanOrDie parses a fault plan (fault.h); aborts when `spec` is bad.
+FaultPlan PlanOrDie(absl::string_view spec);
 
 // kTimestampBytes is the size of a Timestamp.
 inline constexpr size_t kTimestampBytes = 8;

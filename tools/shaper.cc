@@ -4,6 +4,10 @@
 //       --upstream=127.0.0.1:7000 --latency=50ms --bandwidth=10mbit
 //   (one command line)
 //
+// With --fault it also breaks connections on purpose (sim/fault.h), e.g.
+// --fault=close_after=4096,every=3 cuts every third connection after 4096
+// bytes; --fault=stall_after=100 stalls every connection after 100 bytes.
+//
 // The first line on stdout is `listening on ADDRESS` (with the real port
 // when --listen asked for port 0); then it serves, every connection on one
 // reactor thread, until SIGINT or SIGTERM, and exits 0. A bad flag exits 2
@@ -29,6 +33,7 @@
 #include "net/fd.h"
 #include "net/io_watch.h"
 #include "net/log.h"
+#include "sim/fault.h"
 #include "sim/shaping_proxy.h"
 #include "sim/units.h"
 
@@ -48,6 +53,14 @@ ABSL_FLAG(std::string, up_bandwidth, "",
 ABSL_FLAG(std::string, down_bandwidth, "",
           "rate cap from upstream to clients; overrides --bandwidth");
 ABSL_FLAG(uint64_t, seed, 1, "seeds the jitter, so a run can be repeated");
+ABSL_FLAG(std::string, fault, "none",
+          "faults to inject, comma-separated key=value: close_after=N, "
+          "reset_after=N or stall_after=N (bytes delivered, then close in "
+          "order, reset, or deliver nothing more while staying open), "
+          "slice=K (at most K bytes per write), connect_delay=D (hold a new "
+          "connection for D, e.g. 50ms), every=M (fault only every Mth "
+          "connection), direction=both|to_server|to_client (which bytes "
+          "count and are sliced); e.g. close_after=4096,every=3");
 
 namespace asyncwork {
 namespace {
@@ -82,6 +95,7 @@ int Run() {
   flags.up_bandwidth = absl::GetFlag(FLAGS_up_bandwidth);
   flags.down_bandwidth = absl::GetFlag(FLAGS_down_bandwidth);
   flags.seed = absl::GetFlag(FLAGS_seed);
+  flags.fault = absl::GetFlag(FLAGS_fault);
   absl::StatusOr<sim::ShapingProxyOptions> options =
       sim::ParseShapingProxyFlags(flags);
   if (!options.ok()) return Fail(options.status(), 2);
@@ -117,7 +131,8 @@ int Run() {
       sim::FormatLatency(profile.client_to_server.latency), ", jitter ",
       sim::FormatLatency(profile.client_to_server.jitter), ", up ",
       sim::FormatBandwidth(profile.client_to_server.bandwidth), ", down ",
-      sim::FormatBandwidth(profile.server_to_client.bandwidth)));
+      sim::FormatBandwidth(profile.server_to_client.bandwidth), "; faults ",
+      sim::FaultPlanToString(options->faults)));
   (*loop)->Run();
 
   signal_watch.Stop();
@@ -130,9 +145,10 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "shapes latency and bandwidth between TCP clients and a server:\n"
+      "shapes latency and bandwidth between TCP clients and a server, and "
+      "injects faults:\n"
       "  shaper --listen=127.0.0.1:0 --upstream=127.0.0.1:7000 "
-      "--latency=50ms --bandwidth=10mbit");
+      "--latency=50ms --bandwidth=10mbit --fault=close_after=4096,every=3");
   absl::ParseCommandLine(argc, argv);
   return asyncwork::Run();
 }

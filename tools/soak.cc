@@ -76,6 +76,11 @@ absl::StatusOr<SoakConfig> ConfigFromFlags() {
     return absl::InvalidArgumentError(
         "--server: the soak starts its own servers (--server_kind)");
   }
+  if (options->fault != clients::ClientOptions().fault) {
+    return absl::InvalidArgumentError(
+        "--fault: the soak rotates through --faults, a list of specs "
+        "separated by ';'");
+  }
   SoakConfig config;
   config.duration = options->duration;
   if (config.duration == absl::ZeroDuration()) {

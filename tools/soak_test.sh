@@ -33,5 +33,7 @@ expect_exit 2 --server_kind=nonesuch
 grep -q 'nonesuch' err.txt || fail "unknown server kind not named"
 expect_exit 2 --server=127.0.0.1:1
 grep -q 'server_kind' err.txt || fail "--server not refused"
+expect_exit 2 --fault=slice=1
+grep -q -- '--faults' err.txt || fail "--fault not pointed to --faults"
 expect_exit 2 --in_flight=0
 grep -q 'in_flight' err.txt || fail "bad --in_flight not named"
