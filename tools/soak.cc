@@ -8,7 +8,8 @@
 //   tools/bazel run //tools:soak -- --faults='close_after=4096,every=3;none'
 //   tools/bazel run //tools:soak -- --json > soak.json
 //
-// A progress line goes to stderr every --progress_interval; the summary
+// A progress line goes to stderr every --progress_interval (the servers'
+// warnings only with --server_log, as faults make many); the summary
 // (tables by strategy and by fault, resources, verdict) to stdout, or with
 // --json the summary to stderr and one JSON object to stdout.
 //
@@ -32,6 +33,7 @@
 #include "absl/time/time.h"
 #include "clients/common_flags.h"
 #include "net/address.h"
+#include "net/log.h"
 #include "server/server.h"
 #include "sim/units.h"
 #include "tools/experiment.h"
@@ -51,6 +53,9 @@ ABSL_FLAG(absl::Duration, run_duration, absl::Milliseconds(250),
           "how long each strategy sends requests in one round");
 ABSL_FLAG(absl::Duration, progress_interval, absl::Seconds(5),
           "how often a progress line goes to stderr");
+ABSL_FLAG(bool, server_log, false,
+          "show the servers' warnings too (under faults, one per connection "
+          "a fault breaks); errors are always shown");
 
 namespace asyncwork::tools {
 namespace {
@@ -155,6 +160,9 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     std::fprintf(stderr, "soak: %s\n", config.status().ToString().c_str());
     return tools::kBadFlag;
+  }
+  if (!absl::GetFlag(FLAGS_server_log)) {
+    net::SetMinLogSeverity(net::LogSeverity::kError);
   }
   return tools::Main(*config, absl::GetFlag(FLAGS_json));
 }

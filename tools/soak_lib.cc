@@ -235,7 +235,7 @@ std::vector<std::string> DefaultSoakFaults() {
   // Byte counts that fall inside frames, on every other connection so runs
   // keep making progress; slicing and connect delay on every connection.
   return {"close_after=3001,every=2", "reset_after=5003,every=2",
-          "stall_after=2003,every=2", "slice=1",
+          "stall_after=2003,every=2", "slice=3",
           "connect_delay=20ms,every=2", std::string(kNoFault)};
 }
 
