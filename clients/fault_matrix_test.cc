@@ -23,7 +23,6 @@
 #include "clients/testing/strategy_test_util.h"
 #include "framing/work_message.h"
 #include "gtest/gtest.h"
-#include "net/address.h"
 #include "server/server.h"
 #include "sim/fault.h"
 
@@ -78,8 +77,7 @@ TEST_P(FaultMatrixTest, EveryRequestEndsOnceWithTheFaultsCause) {
   auto [kind, server_kind, fault_index] = GetParam();
   const FaultCase& fault = kFaults[fault_index];
   absl::StatusOr<std::unique_ptr<server::RunningServer>> server =
-      server::StartServer(server_kind, *net::Address::Parse("127.0.0.1:0"),
-                          server::ServerOptions());
+      testing::StartLoopbackServer(server_kind);
   if (absl::IsUnimplemented(server.status())) {
     GTEST_SKIP() << server.status();
   }
@@ -93,13 +91,7 @@ TEST_P(FaultMatrixTest, EveryRequestEndsOnceWithTheFaultsCause) {
   config.connections = 2;
   config.max_threads = 2;
   config.deadline = kDeadline;
-  if (server_kind == server::ServerKind::kBlocking) {
-    // The blocking server serves one connection until it closes, so a
-    // client may keep only one open (server_kinds_test.cc says why).
-    config.in_flight = 1;
-    config.connections = 1;
-    config.max_threads = 1;
-  }
+  testing::FitToServer(server_kind, kind, &config);
   absl::StatusOr<sim::FaultPlan> plan = sim::ParseFaultPlan(fault.spec);
   ASSERT_TRUE(plan.ok()) << plan.status();
   config.faults = *plan;
