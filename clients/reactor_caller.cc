@@ -26,14 +26,16 @@ void ReactorCaller::Call(uint64_t index, absl::Time deadline,
                                              << " is already waiting";
   Pending& pending = pending_[index];
   pending.done = std::move(done);
-  absl::Status connected =
-      connection_ != nullptr ? absl::OkStatus() : Connect(deadline);
+  absl::Status connected = current_ != 0 ? absl::OkStatus() : Connect(deadline);
   if (!connected.ok()) {
     pending.failure = ConnectFailure(connected);
     // Due now: the completion runs from the next timers phase, not here.
     deadline = absl::InfinitePast();
   } else {
-    connection_->AppendToOutput(
+    Connection& connection = connections_.at(current_);
+    pending.connection = current_;
+    ++connection.waiting;
+    connection.framed->AppendToOutput(
         [&](std::string* out) { plan_->AppendRequestFrame(index, out); });
   }
   pending.timer = loop_->RunAt(deadline, [this, index] { OnTimer(index); });
@@ -42,61 +44,83 @@ void ReactorCaller::Call(uint64_t index, absl::Time deadline,
 absl::Status ReactorCaller::Connect(absl::Time deadline) {
   absl::StatusOr<net::Socket> socket = dialer_->Dial(deadline);
   if (!socket.ok()) return socket.status();
+  uint64_t id = next_connection_++;
   net::FramedConnection::Callbacks callbacks;
-  callbacks.on_frame = [this](absl::string_view body) { OnFrame(body); };
-  callbacks.on_close = [this](const absl::Status& reason) { OnClose(reason); };
-  auto connection = std::make_unique<net::FramedConnection>(
+  callbacks.on_frame = [this, id](absl::string_view body) {
+    OnFrame(id, body);
+  };
+  callbacks.on_close = [this, id](const absl::Status& reason) {
+    OnClose(id, reason);
+  };
+  auto framed = std::make_unique<net::FramedConnection>(
       loop_, *std::move(socket), net::FramedConnection::Options(),
       std::move(callbacks));
-  absl::Status started = connection->Start();
+  absl::Status started = framed->Start();
   if (!started.ok()) return started;
-  connection_ = std::move(connection);
+  connections_[id].framed = std::move(framed);
+  current_ = id;
   return absl::OkStatus();
 }
 
-void ReactorCaller::OnFrame(absl::string_view body) {
+void ReactorCaller::OnFrame(uint64_t connection, absl::string_view body) {
   absl::StatusOr<framing::ResponseView> response = framing::ParseResponse(body);
   if (!response.ok()) {
-    CloseFor(CallResult::Failed(
-        FailureCause::kBadResponse,
-        absl::StrCat("connection closed after a malformed answer: ",
-                     response.status().message())));
+    CloseFor(connection,
+             CallResult::Failed(
+                 FailureCause::kBadResponse,
+                 absl::StrCat("connection closed after a malformed answer: ",
+                              response.status().message())));
     return;
   }
   uint64_t id = response->id;
-  if (!pending_.contains(id)) {
-    if (expired_.erase(id) > 0) return;  // answered after its deadline
-    CloseFor(CallResult::Failed(
-        FailureCause::kBadResponse,
-        absl::StrCat("connection closed after an answer with unknown id ",
-                     id)));
+  auto it = pending_.find(id);
+  if (it == pending_.end() || it->second.connection != connection) {
+    // answered after its deadline
+    if (connections_.at(connection).expired.erase(id) > 0) return;
+    CloseFor(connection,
+             CallResult::Failed(
+                 FailureCause::kBadResponse,
+                 absl::StrCat("connection closed after an answer with unknown "
+                              "id ",
+                              id)));
     return;
   }
   Complete(id, CheckResponse(plan_->Request(id), *response));
+  CloseIfIdleAndRetired(connection);
 }
 
-void ReactorCaller::OnClose(const absl::Status& reason) {
+void ReactorCaller::OnClose(uint64_t connection, const absl::Status& reason) {
+  auto it = connections_.find(connection);
   // The connection is inside its own callback: it is destroyed later, by
   // the loop. Every request waiting on it ends now; completions that call
   // again get a new connection.
-  loop_->DeleteLater(std::move(connection_));
-  expired_.clear();
+  loop_->DeleteLater(std::move(it->second.framed));
   CallResult result =
-      close_result_.has_value()
-          ? *std::move(close_result_)
+      it->second.close_result.has_value()
+          ? *std::move(it->second.close_result)
           : ConnectionClosed(reason.ok() ? absl::string_view("end of stream")
                                          : reason.message());
-  close_result_.reset();
+  connections_.erase(it);
+  if (current_ == connection) current_ = 0;
   std::vector<uint64_t> waiting;
   for (const auto& [index, pending] : pending_) {
-    if (!pending.failure.has_value()) waiting.push_back(index);
+    if (pending.connection == connection) waiting.push_back(index);
   }
   for (uint64_t index : waiting) Complete(index, result);
 }
 
-void ReactorCaller::CloseFor(CallResult result) {
-  close_result_ = std::move(result);
-  connection_->Close(absl::DataLossError(close_result_->detail()));
+void ReactorCaller::CloseFor(uint64_t connection, CallResult result) {
+  Connection& closing = connections_.at(connection);
+  closing.close_result = std::move(result);
+  closing.framed->Close(absl::DataLossError(closing.close_result->detail()));
+}
+
+void ReactorCaller::CloseIfIdleAndRetired(uint64_t connection) {
+  if (connection == current_) return;
+  auto it = connections_.find(connection);
+  if (it == connections_.end() || it->second.waiting > 0) return;
+  // Nothing is owed on it any more; OnClose forgets it.
+  it->second.framed->Close();
 }
 
 void ReactorCaller::OnTimer(uint64_t index) {
@@ -109,14 +133,21 @@ void ReactorCaller::OnTimer(uint64_t index) {
     Complete(index, std::move(failure));
     return;
   }
-  if (connection_ != nullptr) expired_.insert(index);
+  uint64_t connection = it->second.connection;
+  connections_.at(connection).expired.insert(index);
+  // Retired before the completion runs, so the request it may send goes
+  // on a new connection.
+  if (current_ == connection) current_ = 0;
   Complete(index, DeadlineExceeded(plan_->deadline()));
+  CloseIfIdleAndRetired(connection);
 }
 
 void ReactorCaller::Complete(uint64_t index, CallResult result) {
   auto it = pending_.find(index);
   Completion done = std::move(it->second.done);
   loop_->Cancel(it->second.timer);
+  auto connection = connections_.find(it->second.connection);
+  if (connection != connections_.end()) --connection->second.waiting;
   pending_.erase(it);
   done(std::move(result));
 }

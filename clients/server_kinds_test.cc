@@ -12,7 +12,6 @@
 #include "clients/testing/strategy_test_util.h"
 #include "framing/work_message.h"
 #include "gtest/gtest.h"
-#include "net/address.h"
 #include "server/server.h"
 
 namespace asyncwork::clients {
@@ -27,24 +26,14 @@ class StrategyServerTest : public ::testing::TestWithParam<
 TEST_P(StrategyServerTest, CompletesEveryRequestVerified) {
   auto [kind, server_kind] = GetParam();
   absl::StatusOr<std::unique_ptr<server::RunningServer>> server =
-      server::StartServer(server_kind, *net::Address::Parse("127.0.0.1:0"),
-                          server::ServerOptions());
+      testing::StartLoopbackServer(server_kind);
   if (absl::IsUnimplemented(server.status())) {
     GTEST_SKIP() << server.status();
   }
   ASSERT_TRUE(server.ok()) << server.status();
   RunConfig config = SmallRun((*server)->address());
   config.requests = 60;
-  if (server_kind == server::ServerKind::kBlocking) {
-    // The blocking server serves one connection until it closes, so a
-    // client may open only one (other connections would wait until their
-    // requests' deadlines).
-    config.connections = 1;
-    config.max_threads = 1;
-    if (kind == StrategyKind::kPolling || kind == StrategyKind::kCallback) {
-      config.in_flight = 1;
-    }
-  }
+  testing::FitToServer(server_kind, kind, &config);
   for (framing::Op op : {framing::Op::kReverse, framing::Op::kHash}) {
     config.op = op;
     absl::StatusOr<RunStats> stats = RunStrategy(kind, config);

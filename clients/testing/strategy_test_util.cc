@@ -29,6 +29,23 @@ RunConfig SmallRun(const net::Address& server) {
   return config;
 }
 
+absl::StatusOr<std::unique_ptr<server::RunningServer>> StartLoopbackServer(
+    server::ServerKind kind) {
+  return server::StartServer(kind, *net::Address::Parse("127.0.0.1:0"),
+                             server::ServerOptions());
+}
+
+void FitToServer(server::ServerKind server_kind, StrategyKind kind,
+                 RunConfig* config) {
+  if (server_kind != server::ServerKind::kBlocking) return;
+  config->connections = 1;
+  config->max_threads = 1;
+  // Polling and callback keep one connection per waiting request.
+  if (kind == StrategyKind::kPolling || kind == StrategyKind::kCallback) {
+    config->in_flight = 1;
+  }
+}
+
 RunStats RunAndCheck(StrategyKind kind, const RunConfig& config) {
   absl::Time start = absl::Now();
   absl::StatusOr<RunStats> stats = RunStrategy(kind, config);

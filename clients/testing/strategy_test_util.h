@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "clients/run_config.h"
 #include "clients/run_stats.h"
@@ -19,6 +20,7 @@
 #include "clients/testing/fake_server.h"
 #include "gtest/gtest.h"
 #include "net/address.h"
+#include "server/server.h"
 
 namespace asyncwork::clients::testing {
 
@@ -35,6 +37,17 @@ std::unique_ptr<FakeServer> StartFakeServer(
 // 4 waiting at once (2 connections for the pipelined and coroutine
 // clients), with a 10 s deadline.
 RunConfig SmallRun(const net::Address& server);
+
+// StartLoopbackServer starts one of server/'s servers of `kind` on
+// 127.0.0.1:0 with default options.
+absl::StatusOr<std::unique_ptr<server::RunningServer>> StartLoopbackServer(
+    server::ServerKind kind);
+
+// FitToServer keeps `config` to one connection when `server_kind` is the
+// blocking server, which serves one connection until it closes (requests
+// on any other would wait until their deadlines).
+void FitToServer(server::ServerKind server_kind, StrategyKind kind,
+                 RunConfig* config);
 
 // RunAndCheck runs `kind` and records a test failure unless it started,
 // ended within kGenerous and left every request counted once.
