@@ -124,7 +124,7 @@ int Main(const SoakConfig& config, bool json) {
   }
   std::fprintf(stderr,
                "soak: %s; %s each per round; %s server; faults: %s; "
-               "a run hung after %s\n",
+               "a run counts as hung after %s\n",
                absl::FormatDuration(config.duration).c_str(),
                absl::FormatDuration(config.run_duration).c_str(),
                absl::StrJoin(servers, ", ").c_str(),

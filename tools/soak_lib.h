@@ -195,7 +195,8 @@ struct SoakReport {
   std::vector<std::string> Problems() const;
   bool Healthy() const { return Problems().empty(); }
 
-  // Tally returns the group called `name` in `groups`, adding it if need be.
+  // Group returns the tally called `name` in `groups`, adding it if need
+  // be.
   static SoakTally& Group(std::vector<SoakGroup>& groups,
                           absl::string_view name);
 };
