@@ -70,6 +70,12 @@ class LoopThread {
   // RunThread starts the thread running the loop. StopAndJoin ends it.
   void RunThread() {
     thread_ = std::thread([this] { loop_->Run(); });
+    // Until the new thread enters Run, the loop still counts the creating
+    // thread as its own, and a Stop from that thread would take itself for
+    // the loop's (RunOnEach's check); wait for the handover.
+    std::promise<void> entered;
+    loop_->Post([&entered] { entered.set_value(); });
+    entered.get_future().wait();
   }
   void StopAndJoin() {
     loop_->Stop();

@@ -235,6 +235,16 @@ TEST(EpollServer, AnswersDatagramsWithoutBlockingTheLoop) {
   }
 }
 
+TEST(EpollServer, StopsRightAfterStarting) {
+  // Stop may come before a loop thread has entered its loop; it must not
+  // then take the caller for that loop's thread.
+  for (int i = 0; i < 200; ++i) {
+    std::unique_ptr<EpollServer> server = StartEpoll({.threads = 2});
+    ASSERT_NE(server, nullptr);
+    EXPECT_TRUE(server->Stop(absl::Seconds(10)).ok());
+  }
+}
+
 TEST(EpollServer, RefusesBadOptions) {
   EXPECT_TRUE(absl::IsInvalidArgument(
       EpollServer::Start(*net::Address::Parse("127.0.0.1:0"), {.threads = 0})

@@ -218,6 +218,14 @@ absl::StatusOr<net::Address> ServerSet::AddressOf(server::ServerKind kind) {
   return it->second->address();
 }
 
+absl::Status ServerSet::Stop(server::ServerKind kind) {
+  auto it = servers_.find(kind);
+  if (it == servers_.end()) return absl::OkStatus();
+  absl::Status stopped = it->second->Stop();
+  servers_.erase(it);
+  return stopped;
+}
+
 absl::Status ServerSet::StopAll() {
   absl::Status first;
   for (auto& [kind, running] : servers_) first.Update(running->Stop());

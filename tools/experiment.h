@@ -121,6 +121,10 @@ class ServerSet {
   // need be; the error is StartServer's.
   absl::StatusOr<net::Address> AddressOf(server::ServerKind kind);
 
+  // Stop stops the server of `kind`, if one is running, and returns the
+  // first error it met while serving; the next AddressOf starts a new one.
+  absl::Status Stop(server::ServerKind kind);
+
   // StopAll stops every server started so far and returns the first error
   // one met while serving.
   absl::Status StopAll();

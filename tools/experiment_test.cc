@@ -7,6 +7,9 @@
 #include "clients/run_stats.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "net/blocking_io.h"
+#include "net/socket.h"
+#include "server/server.h"
 
 namespace asyncwork::tools {
 namespace {
@@ -224,6 +227,30 @@ TEST(LiveCellRunner, MeasuresShortRunsAgainstOneRealServer) {
       servers.AddressOf(server::ServerKind::kEpoll);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*first, *again);
+  EXPECT_TRUE(servers.StopAll().ok());
+}
+
+TEST(ServerSet, StopStopsOneKindAndTheNextAddressOfStartsItAgain) {
+  ServerSet servers;
+  absl::StatusOr<net::Address> epoll =
+      servers.AddressOf(server::ServerKind::kEpoll);
+  absl::StatusOr<net::Address> pool =
+      servers.AddressOf(server::ServerKind::kPool);
+  ASSERT_TRUE(epoll.ok() && pool.ok());
+  EXPECT_TRUE(servers.Stop(server::ServerKind::kEpoll).ok());
+  EXPECT_TRUE(servers.Stop(server::ServerKind::kEpoll).ok());  // not running
+  // The pool server still answers; the stopped epoll server refuses.
+  absl::StatusOr<net::Socket> to_pool =
+      net::ConnectBlocking(*pool, absl::Now() + absl::Seconds(10));
+  EXPECT_TRUE(to_pool.ok()) << to_pool.status();
+  absl::StatusOr<net::Socket> to_epoll =
+      net::ConnectBlocking(*epoll, absl::Now() + absl::Seconds(10));
+  EXPECT_FALSE(to_epoll.ok());
+  absl::StatusOr<net::Address> restarted =
+      servers.AddressOf(server::ServerKind::kEpoll);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_TRUE(
+      net::ConnectBlocking(*restarted, absl::Now() + absl::Seconds(10)).ok());
   EXPECT_TRUE(servers.StopAll().ok());
 }
 

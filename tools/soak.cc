@@ -21,6 +21,7 @@
 // The flags are the client binaries' (clients/common_flags.h) with soak
 // defaults — --duration is the whole soak's, --in_flight the window — plus
 // the soak's own below.
+#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -61,6 +63,14 @@ namespace asyncwork::tools {
 namespace {
 
 constexpr int kBadFlag = 2;
+
+// WarmUpErrnoTexts makes Abseil build its lazily built table of errno texts
+// (absl::ErrnoToStatus's) on this thread before any other thread starts.
+// Debian's Abseil is not built with ThreadSanitizer, so under --config=tsan
+// the table's thread-safe static guard is invisible, and the first errno
+// text wanted on two threads at once (a server loop and a client) would be
+// reported as a race.
+void WarmUpErrnoTexts() { absl::ErrnoToStatus(EINTR, "warm-up").IgnoreError(); }
 
 // SetSoakDefaults gives the shared client flags the soak's defaults; the
 // command line, parsed after, still overrides them.
@@ -154,6 +164,7 @@ int main(int argc, char** argv) {
       "Usage: soak [--duration=60s] [--server_kind=epoll|...|all] "
       "[--faults='spec;spec;none'] [--in_flight=8] [--deadline=1s] "
       "[--op=echo] [--seed=1] [--json]");
+  tools::WarmUpErrnoTexts();
   tools::SetSoakDefaults();
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<tools::SoakConfig> config = tools::ConfigFromFlags();

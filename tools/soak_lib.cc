@@ -27,8 +27,8 @@ namespace {
 // kKeptErrors is how many errors the report keeps word for word.
 constexpr size_t kKeptErrors = 10;
 
-// kStopLimit bounds the final Stop: the servers' drain_timeout (10 s by
-// default) and then some for joining and reaping.
+// kStopLimit bounds a server's Stop: its drain_timeout (10 s by default)
+// and then some for joining and reaping.
 constexpr absl::Duration kStopLimit = absl::Seconds(60);
 
 // Watchdog calls its handler from its own thread when the work it was armed
@@ -351,7 +351,9 @@ absl::StatusOr<clients::RunStats> LiveSoakTarget::Run(const SoakRun& run) {
   return clients::RunStrategy(run.strategy, config);
 }
 
-absl::Status LiveSoakTarget::Stop() { return servers_.StopAll(); }
+absl::Status LiveSoakTarget::Stop(server::ServerKind kind) {
+  return servers_.Stop(kind);
+}
 
 uint64_t SoakTally::failed() const {
   uint64_t sum = 0;
@@ -435,13 +437,41 @@ SoakReport RunSoak(const SoakConfig& config, SoakTarget* target,
                                                  &report)) {
     report.at_start = *usage;
   }
+  // EndCycle stops the cycle's server and checks that everything the cycle
+  // opened is closed again; the last cycle's count is the report's at_end,
+  // which Problems() compares itself.
+  auto end_cycle = [&](server::ServerKind kind, bool last) {
+    const std::string what =
+        absl::StrCat("the ", server::ServerKindName(kind), " server");
+    watchdog.Arm(kStopLimit, absl::StrCat("stopping ", what));
+    const absl::Status stopped = target->Stop(kind);
+    watchdog.Disarm();
+    ++report.cycles;
+    if (!stopped.ok()) {
+      AddError(absl::StrCat(what, " reported: ", stopped.ToString()), &report);
+    }
+    std::optional<ProcessUsage> usage =
+        Sample(sample, absl::StrCat("after stopping ", what), &report);
+    if (!usage.has_value()) return;
+    if (last) {
+      report.at_end = *usage;
+    } else if (usage->open_fds != report.at_start.open_fds ||
+               usage->threads != report.at_start.threads) {
+      AddError(absl::StrCat("cycle ", report.cycles, ", after stopping ", what,
+                            ": ", usage->open_fds, " descriptors and ",
+                            usage->threads, " threads, against ",
+                            report.at_start.open_fds, " and ",
+                            report.at_start.threads, " before the first run"),
+               &report);
+    }
+  };
   const absl::Time start = absl::Now();
   absl::Time next_progress = start + config.progress_interval;
   const size_t faults = config.faults.size();
   uint64_t index = 0;
+  SoakRun run;
   for (uint64_t round = 0;; ++round) {
     if (round > 0 && absl::Now() - start >= config.duration) break;
-    SoakRun run;
     run.round = round;
     run.fault = config.faults[round % faults];
     run.server = config.servers[(round / faults) % config.servers.size()];
@@ -472,19 +502,13 @@ SoakReport RunSoak(const SoakConfig& config, SoakTarget* target,
         usage.has_value() && round == 0) {
       report.rss_after_first_round = usage->rss_bytes;
     }
+    if ((round + 1) % faults == 0 &&
+        absl::Now() - start < config.duration) {
+      end_cycle(run.server, /*last=*/false);
+    }
   }
   report.elapsed = absl::Now() - start;
-  watchdog.Arm(kStopLimit, "stopping the servers");
-  const absl::Status stopped = target->Stop();
-  watchdog.Disarm();
-  if (!stopped.ok()) {
-    AddError(absl::StrCat("the server reported: ", stopped.ToString()),
-             &report);
-  }
-  if (std::optional<ProcessUsage> usage = Sample(sample, "at the end",
-                                                 &report)) {
-    report.at_end = *usage;
-  }
+  end_cycle(run.server, /*last=*/true);
   return report;
 }
 
@@ -502,9 +526,10 @@ std::string FormatSoakProgress(const SoakReport& so_far,
 
 std::string FormatSoakReport(const SoakReport& report) {
   std::string out = absl::StrFormat(
-      "asyncwork soak: %.1f s, %d rounds, %d runs, %d fault kinds\n\n",
-      absl::ToDoubleSeconds(report.elapsed), report.rounds, report.total.runs,
-      report.by_fault.size());
+      "asyncwork soak: %.1f s, %d rounds in %d cycles (a server through every "
+      "fault), %d runs\n\n",
+      absl::ToDoubleSeconds(report.elapsed), report.rounds, report.cycles,
+      report.total.runs);
   AppendTable("strategy", report.by_strategy, &out);
   out += "\n";
   AppendTable("fault", report.by_fault, &out);
@@ -520,13 +545,14 @@ std::string FormatSoakReport(const SoakReport& report) {
       "memory: peak RSS %s (VmHWM); RSS %s at the start, %s after round 1, "
       "%s at the end\n"
       "descriptors: %d before the first run, %d after the last "
-      "(peak %d between rounds)\n"
+      "(peak %d between rounds; checked after each of %d server stops)\n"
       "threads: %d before the first run, %d after the last (peak %d)\n",
       report.total.lost, FormatBytes(report.peak_rss_bytes),
       FormatBytes(report.at_start.rss_bytes),
       FormatBytes(report.rss_after_first_round),
       FormatBytes(report.at_end.rss_bytes), report.at_start.open_fds,
-      report.at_end.open_fds, report.peak_fds, report.at_start.threads,
+      report.at_end.open_fds, report.peak_fds, report.cycles,
+      report.at_start.threads,
       report.at_end.threads, report.peak_threads);
   if (!report.sample_failures.empty()) {
     out += "\nsample failures (the first of each cause under each fault):\n";
@@ -552,7 +578,8 @@ std::string FormatSoakJson(const SoakReport& report) {
   const std::vector<std::string> problems = report.Problems();
   return absl::StrCat(
       "{\"elapsed_s\": ", absl::ToDoubleSeconds(report.elapsed),
-      ", \"rounds\": ", report.rounds, ", ", TallyJson(report.total),
+      ", \"rounds\": ", report.rounds, ", \"cycles\": ", report.cycles, ", ",
+      TallyJson(report.total),
       ", \"by_strategy\": ", GroupsJson(report.by_strategy),
       ", \"by_fault\": ", GroupsJson(report.by_fault),
       ", \"by_server\": ", GroupsJson(report.by_server),

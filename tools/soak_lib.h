@@ -7,7 +7,9 @@
 // time is up. Each round runs every client strategy against an in-process
 // server over a link with the next fault of a rotation (close, reset,
 // stall, slice, connect delay, none), with a short request deadline so that
-// a stall is reported as "deadline exceeded" rather than waited out:
+// a stall is reported as "deadline exceeded" rather than waited out. A
+// cycle is one server kind through the whole rotation; the server is then
+// stopped and the next cycle starts one (of the next kind, with several):
 //
 //   SoakConfig config;                  // the full rotation by default
 //   config.duration = absl::Seconds(60);
@@ -25,11 +27,11 @@
 // per run; a run in which more requests ended than started counts in
 // `overcounted` instead of cancelling another run's loss. Both must be 0.
 //
-// Descriptors and threads are counted once before the first run (before any
-// server starts) and once after the target is stopped (every server
-// stopped, every client joined): the two must be equal. Counts taken
-// between rounds, with the server up and connections closing, only feed the
-// peaks.
+// Descriptors and threads are counted before the first run (before any
+// server starts) and again after each cycle's server is stopped (every
+// client joined, every server thread joined and child reaped): each count
+// must equal the first. Counts taken between rounds, with the server up and
+// connections closing, only feed the peaks.
 #ifndef ASYNCWORK_TOOLS_SOAK_LIB_H_
 #define ASYNCWORK_TOOLS_SOAK_LIB_H_
 
@@ -120,9 +122,10 @@ class SoakTarget {
   // Run runs `run` to the end and returns the client's stats; an error is a
   // run that could not be set up at all.
   virtual absl::StatusOr<clients::RunStats> Run(const SoakRun& run) = 0;
-  // Stop stops every server the runs started, returning the first error one
-  // met while serving. RunSoak calls it once, after the last run.
-  virtual absl::Status Stop() = 0;
+  // Stop stops the server of `kind` that runs started, if it is running,
+  // and returns the first error it met while serving; a later run starts a
+  // new one. RunSoak calls it at the end of each cycle.
+  virtual absl::Status Stop(server::ServerKind kind) = 0;
 };
 
 // LiveSoakTarget runs the real strategies (clients::RunStrategy) against
@@ -132,7 +135,7 @@ class LiveSoakTarget : public SoakTarget {
   // `config` is copied.
   explicit LiveSoakTarget(const SoakConfig& config);
   absl::StatusOr<clients::RunStats> Run(const SoakRun& run) override;
-  absl::Status Stop() override;
+  absl::Status Stop(server::ServerKind kind) override;
 
  private:
   SoakConfig config_;
@@ -176,13 +179,15 @@ struct SoakReport {
   // The first failure of each (fault, cause), e.g. "reset_after=...:
   // request 12: connection closed (read: Connection reset by peer)".
   std::vector<std::string> sample_failures;
-  // Runs that could not be set up, the target's Stop error, sampling
-  // errors: each one makes the soak fail.
+  // Runs that could not be set up, the target's Stop errors, sampling
+  // errors, descriptors or threads left after a cycle: each one makes the
+  // soak fail.
   std::vector<std::string> errors;
   uint64_t more_errors = 0;  // errors past the kept ones, only counted
 
   ProcessUsage at_start;  // before the first run
-  ProcessUsage at_end;    // after the target stopped
+  ProcessUsage at_end;    // after the last cycle's server stopped
+  uint64_t cycles = 0;    // server stops, each followed by a leak check
   int64_t peak_rss_bytes = 0;
   int peak_fds = 0;
   int peak_threads = 0;
@@ -209,13 +214,14 @@ using ResourceSampler = std::function<absl::StatusOr<ProcessUsage>()>;
 using SoakProgress =
     std::function<void(const SoakReport& so_far, absl::Duration elapsed)>;
 
-// HangHandler is called (from a watchdog thread) when a run or the final
+// HangHandler is called (from a watchdog thread) when a run or a server's
 // Stop overruns its limit, with what was running. The default prints that
 // to stderr and aborts the process: a hung thread cannot be recovered.
 using HangHandler = std::function<void(absl::string_view what)>;
 
 // RunSoak runs rounds against `target` (not owned) until config.duration
-// has passed, then stops it and returns the report. `config` must be
+// has passed, stopping the server at the end of each cycle and of the
+// soak, and returns the report. `config` must be
 // valid (ValidateSoakConfig).
 SoakReport RunSoak(const SoakConfig& config, SoakTarget* target,
                    const SoakProgress& on_progress = {},

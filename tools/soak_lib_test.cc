@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -50,9 +51,8 @@ class FakeTarget : public SoakTarget {
     if (!error.ok()) return error;
     return stats;
   }
-  absl::Status Stop() override {
-    ++stops;
-    stopped_after_runs = runs.size();
+  absl::Status Stop(server::ServerKind kind) override {
+    stops.push_back({kind, runs.size()});
     return stop_error;
   }
 
@@ -63,8 +63,8 @@ class FakeTarget : public SoakTarget {
   int leak_per_run = 0;
   int open_fds = 5;
   std::vector<SoakRun> runs;
-  int stops = 0;
-  size_t stopped_after_runs = 0;
+  // Each Stop: the server kind, and how many runs had run by then.
+  std::vector<std::pair<server::ServerKind, size_t>> stops;
 };
 
 // SamplerOf samples `target`'s pretend descriptors.
@@ -139,8 +139,10 @@ TEST(RunSoak, FirstRoundRunsEveryStrategyEvenWhenTimeIsUp) {
   EXPECT_EQ(report.total.runs, 6u);
   EXPECT_EQ(report.total.sent, 60u);
   EXPECT_EQ(report.by_strategy.size(), 6u);
-  EXPECT_EQ(target.stops, 1);
-  EXPECT_EQ(target.stopped_after_runs, 6u);
+  ASSERT_EQ(target.stops.size(), 1u);
+  EXPECT_EQ(target.stops[0],
+            std::make_pair(server::ServerKind::kEpoll, size_t{6}));
+  EXPECT_EQ(report.cycles, 1u);
   EXPECT_TRUE(report.Healthy()) << FormatSoakReport(report);
 }
 
@@ -161,6 +163,41 @@ TEST(RunSoak, RotatesFaultsThenServersRoundByRound) {
   EXPECT_EQ(report.rounds, target.runs.size());
   EXPECT_EQ(report.by_fault.size(), 3u);
   EXPECT_EQ(report.by_server.size(), 2u);
+  // A server is stopped after each cycle of three rounds, and after the
+  // last round.
+  ASSERT_FALSE(target.stops.empty());
+  for (size_t i = 0; i + 1 < target.stops.size(); ++i) {
+    EXPECT_EQ(target.stops[i].first, config.servers[i % 2]);
+    EXPECT_EQ(target.stops[i].second, 3 * (i + 1));
+  }
+  EXPECT_EQ(target.stops.back().second, target.runs.size());
+  EXPECT_EQ(target.stops.back().first, target.runs.back().server);
+  EXPECT_EQ(report.cycles, target.stops.size());
+}
+
+TEST(RunSoak, ADescriptorLeftOpenAfterAnEarlyCycleFailsTheSoak) {
+  // The first cycle leaves a descriptor open after its server stops; the
+  // second closes it again, so only the check after each cycle sees it.
+  class LeakThenClose : public FakeTarget {
+   public:
+    absl::Status Stop(server::ServerKind kind) override {
+      if (stops.size() < 2) open_fds += stops.empty() ? 1 : -1;
+      return FakeTarget::Stop(kind);
+    }
+  } target;
+  target.run_time = absl::Milliseconds(1);
+  SoakConfig config = OneRound();
+  config.duration = absl::Milliseconds(50);
+  config.strategies = {clients::StrategyKind::kBlocking};
+  config.faults = {"none", "slice=1"};
+  SoakReport report = RunSoak(config, &target, {}, SamplerOf(&target));
+  ASSERT_GE(target.stops.size(), 2u);
+  EXPECT_EQ(report.at_end.open_fds, report.at_start.open_fds);
+  ASSERT_FALSE(report.errors.empty());
+  EXPECT_THAT(report.errors.front(),
+              HasSubstr("cycle 1, after stopping the epoll server: 6 "
+                        "descriptors"));
+  EXPECT_FALSE(report.Healthy());
 }
 
 TEST(RunSoak, ALostRequestFailsTheSoak) {
@@ -196,9 +233,9 @@ TEST(RunSoak, DescriptorsCountedWithEverythingStopped) {
       if (runs.empty()) open_fds += 3;
       return FakeTarget::Run(run);
     }
-    absl::Status Stop() override {
+    absl::Status Stop(server::ServerKind kind) override {
       open_fds -= 3;
-      return FakeTarget::Stop();
+      return FakeTarget::Stop(kind);
     }
   } target;
   SoakReport report = RunSoak(OneRound(), &target, {}, SamplerOf(&target));
