@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 #include <utility>
 
@@ -20,6 +19,7 @@
 #include "clients/report.h"
 #include "server/server.h"
 #include "sim/fault.h"
+#include "tools/format.h"
 
 namespace asyncwork::tools {
 namespace {
@@ -377,17 +377,6 @@ void SoakTally::Add(const clients::RunStats& stats) {
   if (ended > stats.started()) overcounted += ended - stats.started();
 }
 
-void SoakTally::Merge(const SoakTally& other) {
-  runs += other.runs;
-  sent += other.sent;
-  completed += other.completed;
-  for (size_t i = 0; i < failed_by_cause.size(); ++i) {
-    failed_by_cause[i] += other.failed_by_cause[i];
-  }
-  lost += other.lost;
-  overcounted += other.overcounted;
-}
-
 SoakTally& SoakReport::Group(std::vector<SoakGroup>& groups,
                              absl::string_view name) {
   for (SoakGroup& group : groups) {
@@ -444,8 +433,14 @@ SoakReport RunSoak(const SoakConfig& config, SoakTarget* target,
     const std::string what =
         absl::StrCat("the ", server::ServerKindName(kind), " server");
     watchdog.Arm(kStopLimit, absl::StrCat("stopping ", what));
+    const absl::Time stop_start = absl::Now();
     const absl::Status stopped = target->Stop(kind);
+    const absl::Duration stop_time = absl::Now() - stop_start;
     watchdog.Disarm();
+    if (stop_time >= report.slowest_stop) {
+      report.slowest_stop = stop_time;
+      report.slowest_stop_server = std::string(server::ServerKindName(kind));
+    }
     ++report.cycles;
     if (!stopped.ok()) {
       AddError(absl::StrCat(what, " reported: ", stopped.ToString()), &report);
@@ -546,14 +541,17 @@ std::string FormatSoakReport(const SoakReport& report) {
       "%s at the end\n"
       "descriptors: %d before the first run, %d after the last "
       "(peak %d between rounds; checked after each of %d server stops)\n"
-      "threads: %d before the first run, %d after the last (peak %d)\n",
+      "threads: %d before the first run, %d after the last (peak %d)\n"
+      "slowest server stop: %s (%s)\n",
       report.total.lost, FormatBytes(report.peak_rss_bytes),
       FormatBytes(report.at_start.rss_bytes),
       FormatBytes(report.rss_after_first_round),
       FormatBytes(report.at_end.rss_bytes), report.at_start.open_fds,
       report.at_end.open_fds, report.peak_fds, report.cycles,
       report.at_start.threads,
-      report.at_end.threads, report.peak_threads);
+      report.at_end.threads, report.peak_threads,
+      FormatShortDuration(absl::ToChronoNanoseconds(report.slowest_stop)),
+      report.slowest_stop_server);
   if (!report.sample_failures.empty()) {
     out += "\nsample failures (the first of each cause under each fault):\n";
     for (const std::string& sample : report.sample_failures) {
@@ -593,6 +591,9 @@ std::string FormatSoakJson(const SoakReport& report) {
       ", \"threads_start\": ", report.at_start.threads,
       ", \"threads_end\": ", report.at_end.threads,
       ", \"peak_threads\": ", report.peak_threads,
+      ", \"slowest_stop_s\": ", absl::ToDoubleSeconds(report.slowest_stop),
+      ", \"slowest_stop_server\": ",
+      clients::internal::JsonQuote(report.slowest_stop_server),
       ", \"sample_failures\": ", StringsJson(report.sample_failures),
       ", \"problems\": ", StringsJson(problems),
       ", \"healthy\": ", problems.empty() ? "true" : "false", "}\n");

@@ -26,12 +26,17 @@
 // request the client committed to. lost = sent - completed - failed, summed
 // per run; a run in which more requests ended than started counts in
 // `overcounted` instead of cancelling another run's loss. Both must be 0.
+// (Today every strategy also checks RunStats::Balanced() as it finishes, so
+// a real loss aborts the process, which fails the soak as a crash; the
+// tally is the check that does not depend on that.) The servers keep no
+// count of answers, so there is no server-side cross-check.
 //
 // Descriptors and threads are counted before the first run (before any
 // server starts) and again after each cycle's server is stopped (every
 // client joined, every server thread joined and child reaped): each count
 // must equal the first. Counts taken between rounds, with the server up and
-// connections closing, only feed the peaks.
+// connections closing, only feed the peaks. RunSoak's watchdog thread (it
+// declares a run hung) is counted in both.
 #ifndef ASYNCWORK_TOOLS_SOAK_LIB_H_
 #define ASYNCWORK_TOOLS_SOAK_LIB_H_
 
@@ -158,8 +163,6 @@ struct SoakTally {
 
   // Add counts one run's stats.
   void Add(const clients::RunStats& stats);
-  // Merge adds another tally.
-  void Merge(const SoakTally& other);
 };
 
 // SoakGroup is a tally under a name (a strategy, a fault or a server).
@@ -188,6 +191,9 @@ struct SoakReport {
   ProcessUsage at_start;  // before the first run
   ProcessUsage at_end;    // after the last cycle's server stopped
   uint64_t cycles = 0;    // server stops, each followed by a leak check
+  // The longest a server's Stop took, and which server it was.
+  absl::Duration slowest_stop;
+  std::string slowest_stop_server;
   int64_t peak_rss_bytes = 0;
   int peak_fds = 0;
   int peak_threads = 0;

@@ -112,20 +112,6 @@ TEST(SoakTally, LostIsSentMinusCompletedMinusFailedPerRun) {
   EXPECT_EQ(tally.failed(FailureCause::kServerError), 0u);
 }
 
-TEST(SoakTally, MergeAddsEverything) {
-  SoakTally a;
-  a.Add(Stats(10, 5, {FailureCause::kConnectionClosed}));
-  SoakTally b;
-  b.Add(Stats(3, 3, {FailureCause::kConnectionClosed}));
-  a.Merge(b);
-  EXPECT_EQ(a.runs, 2u);
-  EXPECT_EQ(a.sent, 13u);
-  EXPECT_EQ(a.completed, 8u);
-  EXPECT_EQ(a.failed(FailureCause::kConnectionClosed), 2u);
-  EXPECT_EQ(a.lost, 4u);
-  EXPECT_EQ(a.overcounted, 1u);
-}
-
 TEST(RunSoak, FirstRoundRunsEveryStrategyEvenWhenTimeIsUp) {
   FakeTarget target;
   SoakReport report = RunSoak(OneRound(), &target, {}, SamplerOf(&target));
@@ -331,6 +317,8 @@ TEST(FormatSoakReport, ShowsTablesResourcesAndVerdict) {
   EXPECT_THAT(text, HasSubstr("peak RSS 2.0 MiB"));
   EXPECT_THAT(text, HasSubstr("descriptors: 5 before the first run, 5 after"));
   EXPECT_THAT(text, HasSubstr("none / connection closed: blocking request 9"));
+  EXPECT_THAT(text, HasSubstr("slowest server stop: "));
+  EXPECT_THAT(text, HasSubstr("(epoll)"));
   EXPECT_THAT(text, HasSubstr("PASS"));
   const std::string json = FormatSoakJson(report);
   EXPECT_THAT(json, HasSubstr("\"sent\": 60, \"completed\": 54"));
