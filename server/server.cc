@@ -11,6 +11,10 @@
 namespace asyncwork::server {
 namespace {
 
+// kForkKillGrace is how long a forking server's child may outlive the abort
+// of its waits (drain_timeout into Stop) before it is killed.
+constexpr absl::Duration kForkKillGrace = absl::Seconds(5);
+
 struct KindName {
   ServerKind kind;
   absl::string_view name;
@@ -85,8 +89,12 @@ std::unique_ptr<ConcurrencyPolicy> MakePolicy(ServerKind kind,
           .block_on_close = true,
           .max_threads = options.max_threads});
     case ServerKind::kForking:
+      // Stop aborts the children's waits after drain_timeout; a child that
+      // still has not ended kForkKillGrace later is killed.
       return std::make_unique<ForkingPolicy>(ForkingPolicy::Options{
-          .block_on_close = true, .max_children = options.max_children});
+          .block_on_close = true,
+          .max_children = options.max_children,
+          .kill_after = options.drain_timeout + kForkKillGrace});
     case ServerKind::kPool:
       return std::make_unique<ThreadPoolPolicy>(ThreadPoolPolicy::Options{
           .pool_size = options.pool_size, .max_queued = 0,

@@ -82,7 +82,8 @@ struct ServerOptions {
   // protocol's maximum); a longer one closes the connection.
   uint32_t max_frame = framing::kDefaultMaxBodySize;
   // drain_timeout: how long Stop lets owed replies finish before aborting
-  // the waits still going. Non-negative.
+  // the waits still going; a forking server's child still running 5 s after
+  // that is killed. Non-negative.
   absl::Duration drain_timeout = absl::Seconds(10);
 };
 
