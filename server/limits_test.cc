@@ -398,7 +398,7 @@ FloodOutcome Flood(const net::Address& address, absl::Duration sleep) {
   size_t offset = 0;
   uint64_t next_id = 1;
   absl::Time last_progress = absl::Now();
-  absl::Time give_up = absl::Now() + absl::Seconds(60);
+  absl::Time give_up = absl::Now() + absl::Seconds(30);
   // Phase 1: flood.
   while (outcome.sent < kFlood && absl::Now() < give_up) {
     if (offset == frame.size()) {

@@ -39,26 +39,38 @@ ABSL_FLAG(std::string, kind, "epoll",
 ABSL_FLAG(std::string, listen, "127.0.0.1:7000",
           "where to listen: 127.0.0.1:PORT, [::1]:PORT, udp://HOST:PORT, "
           "unix:/PATH, unixgram:/PATH, unix:@NAME (port 0 picks a free one)");
-ABSL_FLAG(int, threads, 1, "epoll: event loops, each on its own thread");
-ABSL_FLAG(int, pool_size, 16, "pool: threads in the pool");
-ABSL_FLAG(int, max_threads, 256, "threading: handler threads at once");
-ABSL_FLAG(int, max_children, 64, "forking: child processes at once");
+ABSL_FLAG(int, threads, 1,
+          "epoll: event loops, each on its own thread, 1 to 256");
+ABSL_FLAG(int, pool_size, 16,
+          "pool: threads in the pool, 1 to 4096. Each serves one connection "
+          "until it closes; as many again are accepted and wait queued, "
+          "unserved; beyond that new connections wait in the listen queue");
+ABSL_FLAG(int, max_threads, 256,
+          "threading: handler threads at once (one per connection, or per "
+          "datagram being answered), 1 to 65536; beyond it new connections "
+          "wait in the listen queue (datagrams in the socket's buffer)");
+ABSL_FLAG(int, max_children, 64,
+          "forking: child processes at once (one per connection, or per "
+          "datagram being answered), 1 to 4096; beyond it new connections "
+          "wait in the listen queue (datagrams in the socket's buffer)");
 ABSL_FLAG(bool, hash_on_workers, false,
           "epoll: run HASH on a worker pool instead of on the loop");
-ABSL_FLAG(int, hash_workers, 2, "epoll: threads of the HASH worker pool");
+ABSL_FLAG(int, hash_workers, 2,
+          "epoll: threads of the HASH worker pool, 1 to 256");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30),
           "every kind: close a connection, with a log line, that sends "
           "nothing (or only part of a frame) for this long, or leaves its "
           "answers unread this long; waiting for its own SLEEP is not idle. "
-          "Positive");
+          "On udp/unixgram the other kinds than epoll wait this long for room "
+          "to send a reply. Positive");
 ABSL_FLAG(int, max_connections, 10000,
           "connections served at once (1 to 10000000); one more is accepted "
           "and closed at once with a log line. blocking serves one at a "
           "time, so this never bites; threading, forking and pool stop "
           "accepting first if --max_threads, --max_children or "
-          "2 x --pool_size is lower (the rest wait in the listen queue); "
-          "epoll on udp/unixgram: datagrams being answered at once, more "
-          "are dropped with a log line");
+          "2 x --pool_size is lower (the rest wait in the listen queue). On "
+          "udp/unixgram only epoll uses it: datagrams being answered at "
+          "once; more are dropped with a log line");
 ABSL_FLAG(int64_t, max_frame, asyncwork::framing::kDefaultMaxBodySize,
           "largest frame body accepted, in bytes (16 to 16777216); a longer "
           "length closes that connection with a log line (a longer "
@@ -72,8 +84,8 @@ ABSL_FLAG(int, max_in_flight, 1024,
 ABSL_FLAG(int64_t, high_water_mark, int64_t{4} << 20,
           "epoll: stop reading a connection while more than this many bytes "
           "of its answers are unsent (or held by its requests in flight); "
-          "1 to 1073741824. The other kinds write each answer before "
-          "reading on");
+          "1 to 1073741824. The other kinds write their answers before they "
+          "read more requests");
 ABSL_FLAG(int64_t, low_water_mark, int64_t{1} << 20,
           "epoll: resume reading once at most this many bytes are left; 0 "
           "to --high_water_mark");

@@ -63,11 +63,17 @@ absl::string_view ServerKindName(ServerKind kind);
 struct ServerOptions {
   // threads: epoll event loops (each on its own thread), 1 to 256.
   int threads = 1;
-  // pool_size: threads of the pool kind, 1 to 4096.
+  // pool_size: threads of the pool kind, 1 to 4096. Each serves one
+  // connection until it closes; as many again are accepted and wait queued;
+  // beyond that the server stops accepting (the listen queue holds the
+  // rest; on a datagram socket, the socket's buffer).
   int pool_size = 16;
-  // max_threads: handler threads of the threading kind at once, 1 to 65536.
+  // max_threads: handler threads of the threading kind at once (one per
+  // connection or datagram), 1 to 65536; beyond it the server stops
+  // accepting, as above.
   int max_threads = 256;
-  // max_children: child processes of the forking kind at once, 1 to 4096.
+  // max_children: child processes of the forking kind at once (one per
+  // connection or datagram), 1 to 4096; beyond it, as above.
   int max_children = 64;
   // hash_on_workers: the epoll kind runs HASH on a worker pool of
   // hash_workers threads (1 to 256) instead of on the loop.
@@ -75,9 +81,10 @@ struct ServerOptions {
   int hash_workers = 2;
   // idle_timeout: a connection that sends nothing (or an unfinished frame)
   // for this long is closed with a log line, and so is one that leaves its
-  // answers unread this long (every kind; on a datagram socket it bounds
-  // the wait to send a reply). Waiting for the server's own answer (a long
-  // SLEEP) is not idleness. Positive.
+  // answers unread this long (every kind). Waiting for the server's own
+  // answer (a long SLEEP) is not idleness. On a datagram socket the kinds
+  // other than epoll wait this long for room to send a reply (epoll drops
+  // a reply the kernel will not take at once). Positive.
   absl::Duration idle_timeout = absl::Seconds(30);
   // max_connections: connections served at once, 1 to 10,000,000. Stream
   // transports: one more is accepted and closed at once, with a log line.
@@ -85,8 +92,9 @@ struct ServerOptions {
   // in the listen queue and this never bites; threading, forking and pool
   // stop accepting (the rest wait in the listen queue) once max_threads,
   // max_children or 2 × pool_size connections are held, whichever limit is
-  // lower bites first. Epoll on a datagram socket: datagrams being answered
-  // at once (SLEEPs waiting); one more is dropped with a log line.
+  // lower bites first. On a datagram socket only epoll uses it: datagrams
+  // being answered at once (SLEEPs waiting); one more is dropped with a log
+  // line.
   int max_connections = 10000;
   // max_frame: the largest frame body accepted, 16 to 16 MiB (the
   // protocol's maximum). A longer length closes that connection with a log
