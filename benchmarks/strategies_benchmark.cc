@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
@@ -171,13 +172,32 @@ void RegisterAll() {
   }
 }
 
+// PrintHelp prints Google Benchmark's flags and then this harness's own, so
+// --help tells the whole truth; Google Benchmark exits after calling it.
+void PrintHelp() {
+  benchmark::PrintDefaultHelp();
+  std::printf(
+      "\nstrategies' own flags (defaults in brackets):\n"
+      "  --per_iteration=DURATION  %s [%s]\n"
+      "  --warm_up=DURATION        %s [%s]\n"
+      "  --request_deadline=DURATION  %s [%s]\n"
+      "  --window=N                %s [%d]\n",
+      absl::GetFlagReflectionHandle(FLAGS_per_iteration).Help().c_str(),
+      absl::FormatDuration(absl::GetFlag(FLAGS_per_iteration)).c_str(),
+      absl::GetFlagReflectionHandle(FLAGS_warm_up).Help().c_str(),
+      absl::FormatDuration(absl::GetFlag(FLAGS_warm_up)).c_str(),
+      absl::GetFlagReflectionHandle(FLAGS_request_deadline).Help().c_str(),
+      absl::FormatDuration(absl::GetFlag(FLAGS_request_deadline)).c_str(),
+      absl::GetFlagReflectionHandle(FLAGS_window).Help().c_str(), absl::GetFlag(FLAGS_window));
+}
+
 }  // namespace
 }  // namespace asyncwork::benchmarks
 
 int main(int argc, char** argv) {
   // Google Benchmark takes its --benchmark_* flags out of argv; absl parses
   // the rest.
-  benchmark::Initialize(&argc, argv);
+  benchmark::Initialize(&argc, argv, asyncwork::benchmarks::PrintHelp);
   absl::ParseCommandLine(argc, argv);
   asyncwork::benchmarks::RegisterAll();
   benchmark::RunSpecifiedBenchmarks();

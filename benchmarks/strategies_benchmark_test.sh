@@ -20,3 +20,8 @@ for server in epoll blocking; do
     expect_value "$rate" 'v > 0' "$strategy against $server completed nothing"
   done
 done
+# --help names the harness's own flags beside Google Benchmark's.
+help=$(benchmarks/strategies --help 2>&1) || true
+for flag in --benchmark_filter --per_iteration --warm_up --request_deadline --window; do
+  grep -q -- "$flag" <<<"$help" || fail "--help does not mention $flag"
+done

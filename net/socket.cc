@@ -16,6 +16,15 @@
 namespace asyncwork::net {
 namespace {
 
+// absl::ErrnoToStatus builds its table of errno texts on first use, behind
+// a static-initialisation guard. Built here, before main starts any thread:
+// a child forked (server/'s forking kind) while another thread held that
+// guard would wait on it forever, and ThreadSanitizer, which cannot see the
+// guard inside Debian's uninstrumented Abseil, would report two threads'
+// first socket errors as a race.
+[[maybe_unused]] const bool kErrnoTextsBuilt =
+    !absl::ErrnoToStatus(EAGAIN, "warm-up").ok();
+
 // Accept retries these instead of failing: each describes a connection that
 // died in the queue (ECONNABORTED, EPROTO) or, on Linux, a network error
 // already pending on the new connection, which accept(2) says to treat like

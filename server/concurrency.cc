@@ -1,5 +1,6 @@
 #include "server/concurrency.h"
 
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "net/check.h"
 #include "net/log.h"
 
@@ -252,6 +254,30 @@ std::vector<pid_t> ForkingPolicy::child_pids() const {
 }
 
 void ForkingPolicy::Reap(bool block) {
+  if (!block || options_.kill_after == absl::InfiniteDuration()) {
+    ReapExited(block);
+    return;
+  }
+  absl::Time kill_at = absl::Now() + options_.kill_after;
+  while (true) {
+    ReapExited(/*block=*/false);
+    if (children_.empty()) return;
+    absl::Time now = absl::Now();
+    if (now >= kill_at) break;
+    absl::SleepFor(std::min(kReapInterval, kill_at - now));
+  }
+  for (const Child& child : children_) {
+    net::LogWarning(absl::StrCat("forking: child ", child.pid,
+                                 " still running ",
+                                 absl::FormatDuration(options_.kill_after),
+                                 " after close; killing it"));
+    ::kill(child.pid, SIGKILL);
+  }
+  // A killed child ends at once, so this wait is short.
+  ReapExited(/*block=*/true);
+}
+
+void ForkingPolicy::ReapExited(bool block) {
   for (auto it = children_.begin(); it != children_.end();) {
     int status = 0;
     pid_t reaped;

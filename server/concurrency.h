@@ -213,7 +213,10 @@ class ThreadPoolPolicy : public ConcurrencyPolicy {
 // (never waitpid(-1), which would steal other code's children), as soon as
 // it exits, watched through a pidfd (pidfd_open(2)) in the serving thread's
 // wait. A child left over at Close or destruction is waited for, so none is
-// ever left a zombie.
+// ever left a zombie; with kill_after set, only for that long, after which
+// the children still running are killed (SIGKILL) and reaped, so a child
+// that cannot end (stuck in a lock it inherited, or ignoring the abort)
+// cannot hang the server's shutdown.
 //
 // The child closes every descriptor it inherited except 0, 1, 2 and the
 // task's own (Process's `task_fds`): it must not hold the listening socket
@@ -234,6 +237,9 @@ class ForkingPolicy : public ConcurrencyPolicy {
     bool block_on_close = true;
     // max_children bounds the children alive at once (at least 1).
     int max_children = 64;
+    // kill_after bounds a waiting Close (and the destructor): children still
+    // running this long after it began are killed. Infinite waits for them.
+    absl::Duration kill_after = absl::InfiniteDuration();
   };
 
   ForkingPolicy() : ForkingPolicy(Options{}) {}
@@ -259,7 +265,11 @@ class ForkingPolicy : public ConcurrencyPolicy {
     net::Fd pidfd;  // invalid when pidfd_open failed: then polled on a timer
   };
 
-  // Reap collects every child that has exited; with `block`, waits for all.
+  // ReapExited collects every child that has exited; with `block`, waits
+  // for all.
+  void ReapExited(bool block);
+  // Reap is ReapExited, except that a blocking reap waits kill_after at
+  // most and then kills the children left.
   void Reap(bool block);
 
   const Options options_;

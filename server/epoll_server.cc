@@ -41,8 +41,9 @@ constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(100);
 // exchange, each serving its handler as an AsyncStreamRequest.
 class Peer : public AsyncStreamRequest {
  public:
-  // Deliver sends an owed answer (from SendAt's timer, or a worker).
-  virtual void Deliver(std::string frames) = 0;
+  // Deliver sends an owed answer (from SendAt's timer, or a worker) and
+  // releases the `held_bytes` that were counted for it.
+  virtual void Deliver(std::string frames, size_t held_bytes) = 0;
   // Drain: the server is stopping; end once nothing is owed.
   virtual void Drain() = 0;
 };
@@ -51,7 +52,7 @@ class DatagramEndpoint;
 class LoopThread;
 
 void OffloadTo(ThreadPoolPolicy& pool, LoopThread* owner, uint64_t id,
-               absl::AnyInvocable<std::string()> work);
+               absl::AnyInvocable<std::string()> work, size_t held_bytes);
 
 // LoopThread is one event loop, the thread that runs it, and the
 // connections it serves.
@@ -70,18 +71,16 @@ class LoopThread {
   // RunThread starts the thread running the loop. StopAndJoin ends it.
   void RunThread() {
     thread_ = std::thread([this] { loop_->Run(); });
-    // Until the new thread enters Run, the loop still counts the creating
-    // thread as its own, and a Stop from that thread would take itself for
-    // the loop's (RunOnEach's check); wait for the handover.
-    std::promise<void> entered;
-    loop_->Post([&entered] { entered.set_value(); });
-    entered.get_future().wait();
   }
   void StopAndJoin() {
     loop_->Stop();
     if (thread_.joinable()) thread_.join();
   }
-  bool running() const { return thread_.joinable(); }
+  // IsLoopThread is true on the thread RunThread started, even before it
+  // has entered the loop (the loop's own IsInLoopThread cannot tell then).
+  bool IsLoopThread() const {
+    return thread_.joinable() && thread_.get_id() == std::this_thread::get_id();
+  }
 
   // Loop thread from here on.
   // Adopt starts serving an accepted connection.
@@ -91,7 +90,7 @@ class LoopThread {
   void Receive(DatagramEndpoint* endpoint, absl::string_view body,
                const net::Address& from);
   // Deliver hands an owed answer to peer `id`, if it is still there.
-  void Deliver(uint64_t id, std::string frame);
+  void Deliver(uint64_t id, std::string frame, size_t held_bytes);
   // Forget removes a finished peer (destroyed after this phase).
   void Forget(uint64_t id);
   // DrainAll tells every peer the server is stopping.
@@ -117,7 +116,7 @@ class Connection : public Peer {
   ~Connection() override;
 
   absl::Status Start();
-  void Deliver(std::string frames) override;
+  void Deliver(std::string frames, size_t held_bytes) override;
   void Drain() override;
 
   // AsyncStreamRequest:
@@ -127,7 +126,8 @@ class Connection : public Peer {
     connection_.AppendToOutput(append);
   }
   void SendAt(absl::Time when, std::string frames) override;
-  void Offload(absl::AnyInvocable<std::string()> work) override;
+  void Offload(absl::AnyInvocable<std::string()> work,
+               size_t held_bytes) override;
   bool has_workers() const override {
     return owner_->server().hash_pool() != nullptr;
   }
@@ -139,9 +139,10 @@ class Connection : public Peer {
   void OnFrame(absl::string_view body);
   void OnReadEof();
   void OnClose(const absl::Status& reason);
-  // Owe and Paid count answers in progress; Paid sends nothing itself.
-  void Owe();
-  void Paid();
+  // Owe and Paid count answers in flight and the bytes they hold, and pause
+  // or resume reading by the limits; Paid sends nothing itself.
+  void Owe(size_t held_bytes);
+  void Paid(size_t held_bytes);
   // MaybeFinish closes after the last owed answer once the peer has
   // half-closed or the server drains.
   void MaybeFinish();
@@ -156,6 +157,7 @@ class Connection : public Peer {
   const EpollServerOptions& options_;
   std::unique_ptr<AsyncStreamHandler> handler_;
   int owed_ = 0;
+  size_t owed_bytes_ = 0;  // held by the answers owed
   bool read_eof_ = false;
   bool draining_ = false;
   bool paused_ = false;
@@ -182,6 +184,8 @@ Connection::Connection(LoopThread* owner, uint64_t id, net::Socket socket,
           owner->loop(), std::move(socket),
           net::FramedConnection::Options{
               .max_body_size = options_.max_frame,
+              .high_water_mark = options_.high_water_mark,
+              .low_water_mark = options_.low_water_mark,
               .read_size = options_.read_size},
           net::FramedConnection::Callbacks{
               .on_frame = [this](absl::string_view body) { OnFrame(body); },
@@ -208,41 +212,50 @@ void Connection::OnFrame(absl::string_view body) {
 
 void Connection::SendAt(absl::Time when, std::string frames) {
   uint64_t key = next_timer_++;
-  Owe();
-  send_timers_[key] =
-      loop_->RunAt(when, [this, key, frames = std::move(frames)]() mutable {
+  const size_t held = frames.size();
+  Owe(held);
+  send_timers_[key] = loop_->RunAt(
+      when, [this, key, held, frames = std::move(frames)]() mutable {
         send_timers_.erase(key);
-        Deliver(std::move(frames));
+        Deliver(std::move(frames), held);
       });
 }
 
-void Connection::Offload(absl::AnyInvocable<std::string()> work) {
+void Connection::Offload(absl::AnyInvocable<std::string()> work,
+                         size_t held_bytes) {
   ThreadPoolPolicy* pool = owner_->server().hash_pool();
   if (pool == nullptr) {
     std::string frames = work();
     connection_.AppendToOutput([&](std::string* out) { out->append(frames); });
     return;
   }
-  Owe();
-  OffloadTo(*pool, owner_, id_, std::move(work));
+  Owe(held_bytes);
+  OffloadTo(*pool, owner_, id_, std::move(work), held_bytes);
 }
 
-void Connection::Deliver(std::string frames) {
+void Connection::Deliver(std::string frames, size_t held_bytes) {
   connection_.AppendToOutput([&](std::string* out) { out->append(frames); });
-  Paid();
+  Paid(held_bytes);
 }
 
-void Connection::Owe() {
+void Connection::Owe(size_t held_bytes) {
   ++owed_;
-  if (!paused_ && owed_ >= options_.max_owed_per_connection) {
+  owed_bytes_ += held_bytes;
+  // Answers held for later are output not yet queued: the same high-water
+  // mark bounds them, or a client could park gigabytes in SLEEP answers
+  // while the output buffer itself stays empty.
+  if (!paused_ && (owed_ >= options_.max_in_flight ||
+                   owed_bytes_ > options_.high_water_mark)) {
     paused_ = true;
     connection_.PauseReading();
   }
 }
 
-void Connection::Paid() {
+void Connection::Paid(size_t held_bytes) {
   --owed_;
-  if (paused_ && owed_ < options_.max_owed_per_connection) {
+  owed_bytes_ -= held_bytes;
+  if (paused_ && owed_ < options_.max_in_flight &&
+      owed_bytes_ <= options_.low_water_mark) {
     paused_ = false;
     connection_.ResumeReading();
   }
@@ -292,10 +305,18 @@ void Connection::OnIdleTimer() {
     return;
   }
   uint64_t partial = connection_.bytes_received() - delivered_bytes_;
-  connection_.Close(absl::DeadlineExceededError(absl::StrCat(
-      "idle timeout (", absl::FormatDuration(options_.idle_timeout), "): ",
-      partial > 0 ? absl::StrCat(partial, " bytes of an unfinished frame")
-                  : std::string("no request"))));
+  std::string what;
+  if (connection_.output_bytes() > 0) {
+    what = absl::StrCat(connection_.output_bytes(),
+                        " bytes of answers unsent (the peer is not reading)");
+  } else if (partial > 0) {
+    what = absl::StrCat(partial, " bytes of an unfinished frame");
+  } else {
+    what = "no request";
+  }
+  connection_.Close(absl::DeadlineExceededError(
+      absl::StrCat("idle timeout (", absl::FormatDuration(options_.idle_timeout),
+                   "): ", what)));
 }
 
 void Connection::CancelTimers() {
@@ -329,9 +350,9 @@ void LoopThread::Adopt(net::Socket socket, net::Address peer) {
   }
 }
 
-void LoopThread::Deliver(uint64_t id, std::string frame) {
+void LoopThread::Deliver(uint64_t id, std::string frame, size_t held_bytes) {
   auto it = peers_.find(id);
-  if (it != peers_.end()) it->second->Deliver(std::move(frame));
+  if (it != peers_.end()) it->second->Deliver(std::move(frame), held_bytes);
 }
 
 void LoopThread::Forget(uint64_t id) {
@@ -421,7 +442,7 @@ class Exchange : public Peer {
     MaybeFinish();
   }
 
-  void Deliver(std::string frames) override {
+  void Deliver(std::string frames, size_t held_bytes) override {
     out_.append(frames);
     --owed_;
     Flush();
@@ -440,10 +461,11 @@ class Exchange : public Peer {
     send_timers_[key] = owner_->loop()->RunAt(
         when, [this, key, frames = std::move(frames)]() mutable {
           send_timers_.erase(key);
-          Deliver(std::move(frames));
+          Deliver(std::move(frames), 0);
         });
   }
-  void Offload(absl::AnyInvocable<std::string()> work) override;
+  void Offload(absl::AnyInvocable<std::string()> work,
+               size_t held_bytes) override;
   bool has_workers() const override {
     return owner_->server().hash_pool() != nullptr;
   }
@@ -482,24 +504,25 @@ class Exchange : public Peer {
 // OffloadTo runs `work` on `pool` and hands the frames it returns to peer
 // `id` on `owner`'s loop, found by id because the peer may be gone by then.
 void OffloadTo(ThreadPoolPolicy& pool, LoopThread* owner, uint64_t id,
-               absl::AnyInvocable<std::string()> work) {
+               absl::AnyInvocable<std::string()> work, size_t held_bytes) {
   pool.Process(
-      [owner, id, work = std::move(work)]() mutable {
-        owner->loop()->Post([owner, id, frames = work()]() mutable {
-          owner->Deliver(id, std::move(frames));
+      [owner, id, held_bytes, work = std::move(work)]() mutable {
+        owner->loop()->Post([owner, id, held_bytes, frames = work()]() mutable {
+          owner->Deliver(id, std::move(frames), held_bytes);
         });
       },
       {});
 }
 
-void Exchange::Offload(absl::AnyInvocable<std::string()> work) {
+void Exchange::Offload(absl::AnyInvocable<std::string()> work,
+                       size_t held_bytes) {
   ThreadPoolPolicy* pool = owner_->server().hash_pool();
   if (pool == nullptr) {
     out_.append(work());
     return;
   }
   ++owed_;
-  OffloadTo(*pool, owner_, id_, std::move(work));
+  OffloadTo(*pool, owner_, id_, std::move(work), held_bytes);
 }
 
 void LoopThread::Receive(DatagramEndpoint* endpoint, absl::string_view body,
@@ -649,15 +672,19 @@ std::string EncodedAnswer(const framing::RequestView& request,
 
 absl::Status CheckOptions(const EpollServerOptions& options) {
   if (options.threads < 1 || options.hash_workers < 1 ||
-      options.max_connections < 1 || options.max_owed_per_connection < 1 ||
+      options.max_connections < 1 || options.max_in_flight < 1 ||
       options.read_size < 1 || options.max_frame < framing::kMessageHeaderSize ||
+      options.high_water_mark < 1 ||
+      options.low_water_mark > options.high_water_mark ||
       options.idle_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "epoll server options out of range: threads=", options.threads,
         " hash_workers=", options.hash_workers,
         " max_connections=", options.max_connections,
-        " max_owed_per_connection=", options.max_owed_per_connection,
+        " max_in_flight=", options.max_in_flight,
         " read_size=", options.read_size, " max_frame=", options.max_frame,
+        " high_water_mark=", options.high_water_mark,
+        " low_water_mark=", options.low_water_mark,
         " idle_timeout=", absl::FormatDuration(options.idle_timeout)));
   }
   return absl::OkStatus();
@@ -676,11 +703,13 @@ void WorkAsyncHandler::HandleFrame(AsyncStreamRequest& request,
     // The body is gone once this returns: the job owns a copy of the data.
     framing::RequestView header = *work;
     header.data = {};
-    request.Offload([header, data = std::string(work->data)] {
-      framing::RequestView copy = header;
-      copy.data = data;
-      return EncodedAnswer(copy, framing::Perform(copy));
-    });
+    request.Offload(
+        [header, data = std::string(work->data)] {
+          framing::RequestView copy = header;
+          copy.data = data;
+          return EncodedAnswer(copy, framing::Perform(copy));
+        },
+        work->data.size());
     return;
   }
   framing::Outcome outcome = framing::Perform(*work);
@@ -774,7 +803,7 @@ void EpollServer::ConnectionClosed() {
 void EpollServer::RunOnEach(
     const std::function<void(internal::LoopThread&)>& task) {
   for (auto& loop : loops_) {
-    ASYNCWORK_CHECK(!loop->loop()->IsInLoopThread() || !loop->running())
+    ASYNCWORK_CHECK(!loop->IsLoopThread())
         << "EpollServer::Stop called from one of its loops";
     std::promise<void> done;
     loop->loop()->Post([&] {

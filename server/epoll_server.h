@@ -23,16 +23,33 @@
 // a loop timer at its time, so later requests on the same connection are
 // answered first (PROTOCOL.md allows answers out of order); HASH runs on the
 // loop, or with hash_on_workers on a pool of hash_workers threads, whose
-// answers come back to the connection's loop. A connection with
-// max_owed_per_connection answers still owed (SLEEPs waiting, HASHes on
-// workers) stops being read until some are sent, so a client cannot pile up
-// unbounded timers or jobs.
+// answers come back to the connection's loop.
+//
+// Limits. Every connection's memory is bounded, by backpressure rather than
+// by closing: the server stops reading a connection (the client's sends then
+// block in the kernel) while
+//   - max_in_flight of its requests are in flight, i.e. read but not yet
+//     answered (SLEEPs waiting for their time, HASHes on workers; ECHO,
+//     REVERSE and HASH on the loop are answered at once and never count);
+//   - the answers it has in flight hold more than high_water_mark bytes
+//     (a SLEEP's answer is encoded when the request is read, a HASH job
+//     holds a copy of its data), until they hold at most low_water_mark;
+//   - more than high_water_mark bytes of answers are queued for a peer that
+//     is not reading them, until at most low_water_mark are
+//     (net::FramedConnection's backpressure).
+// Reading resumes by itself; nothing is dropped. So a connection holds at
+// most about 2 × high_water_mark plus two of its largest answers, plus its
+// input buffer (the largest frame it sent, rounded up to a power of two). A
+// peer that stops reading is closed after idle_timeout, like one that stops
+// sending.
 //
 // On a datagram socket (UDP, Unix datagram) each datagram is one request:
 // its handler gets the body as one frame, and each frame it answers with
 // goes back to the sender as one datagram, from loop 0. A malformed
 // datagram is dropped with a log line, and so is an answer the kernel will
-// not take at once (a full send queue).
+// not take at once (a full send queue). There, max_connections bounds the
+// datagrams being answered at once (SLEEPs waiting, HASHes on workers): one
+// more is dropped with a log line.
 //
 // Bad input closes that one connection, with a log line naming the peer and
 // the reason: an oversize length, a body shorter than the message header, a
@@ -91,9 +108,12 @@ class AsyncStreamRequest {
   virtual void SendAt(absl::Time when, std::string frames) = 0;
 
   // Offload runs `work` on the server's worker pool and sends the frames it
-  // returns from the loop; owed like SendAt. Without a pool (has_workers()
-  // false) it runs `work` now, on the loop.
-  virtual void Offload(absl::AnyInvocable<std::string()> work) = 0;
+  // returns from the loop; owed like SendAt. `held_bytes` is the memory the
+  // job holds until it is done (its copy of the request's data), counted
+  // against the connection's high-water mark as SendAt's frames are.
+  // Without a pool (has_workers() false) it runs `work` now, on the loop.
+  virtual void Offload(absl::AnyInvocable<std::string()> work,
+                       size_t held_bytes) = 0;
   virtual bool has_workers() const = 0;
 
   // Close ends the connection now; a reason other than OK is logged.
@@ -149,9 +169,15 @@ struct EpollServerOptions {
   uint32_t max_frame = framing::kDefaultMaxBodySize;
   // request_queue_size: the listen backlog; the system's maximum by default.
   int request_queue_size = net::Socket::kDefaultBacklog;
-  // max_owed_per_connection: answers a connection may be owed before its
-  // reading pauses (at least 1).
-  int max_owed_per_connection = 1024;
+  // max_in_flight: requests of one connection read and not yet answered
+  // before its reading pauses (at least 1); see "Limits" above.
+  int max_in_flight = 1024;
+  // high_water_mark, low_water_mark: bytes of answers queued for one
+  // connection (and, separately, held by its requests in flight) above which
+  // its reading pauses, and at or below which it resumes; low <= high,
+  // high at least 1.
+  size_t high_water_mark = size_t{4} << 20;
+  size_t low_water_mark = size_t{1} << 20;
   // read_size: the least room each read asks for; also the receive buffer
   // a connection keeps once it has read, which is most of the memory of an
   // idle connection.

@@ -17,6 +17,7 @@
 
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/commandlineflag.h"
@@ -38,19 +39,56 @@ ABSL_FLAG(std::string, kind, "epoll",
 ABSL_FLAG(std::string, listen, "127.0.0.1:7000",
           "where to listen: 127.0.0.1:PORT, [::1]:PORT, udp://HOST:PORT, "
           "unix:/PATH, unixgram:/PATH, unix:@NAME (port 0 picks a free one)");
-ABSL_FLAG(int, threads, 1, "epoll: event loops, each on its own thread");
-ABSL_FLAG(int, pool_size, 16, "pool: threads in the pool");
-ABSL_FLAG(int, max_threads, 256, "threading: handler threads at once");
-ABSL_FLAG(int, max_children, 64, "forking: child processes at once");
+ABSL_FLAG(int, threads, 1,
+          "epoll: event loops, each on its own thread, 1 to 256");
+ABSL_FLAG(int, pool_size, 16,
+          "pool: threads in the pool, 1 to 4096. Each serves one connection "
+          "until it closes; as many again are accepted and wait queued, "
+          "unserved; beyond that new connections wait in the listen queue");
+ABSL_FLAG(int, max_threads, 256,
+          "threading: handler threads at once (one per connection, or per "
+          "datagram being answered), 1 to 65536; beyond it new connections "
+          "wait in the listen queue (datagrams in the socket's buffer)");
+ABSL_FLAG(int, max_children, 64,
+          "forking: child processes at once (one per connection, or per "
+          "datagram being answered), 1 to 4096; beyond it new connections "
+          "wait in the listen queue (datagrams in the socket's buffer)");
 ABSL_FLAG(bool, hash_on_workers, false,
           "epoll: run HASH on a worker pool instead of on the loop");
-ABSL_FLAG(int, hash_workers, 2, "epoll: threads of the HASH worker pool");
+ABSL_FLAG(int, hash_workers, 2,
+          "epoll: threads of the HASH worker pool, 1 to 256");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30),
-          "close a connection that sends nothing, or half a frame, this long");
+          "every kind: close a connection, with a log line, that sends "
+          "nothing (or only part of a frame) for this long, or leaves its "
+          "answers unread this long; waiting for its own SLEEP is not idle. "
+          "On udp/unixgram the other kinds than epoll wait this long for room "
+          "to send a reply. Positive");
 ABSL_FLAG(int, max_connections, 10000,
-          "connections open at once; one more is accepted and closed");
+          "connections served at once (1 to 10000000); one more is accepted "
+          "and closed at once with a log line. blocking serves one at a "
+          "time, so this never bites; threading, forking and pool stop "
+          "accepting first if --max_threads, --max_children or "
+          "2 x --pool_size is lower (the rest wait in the listen queue). On "
+          "udp/unixgram only epoll uses it: datagrams being answered at "
+          "once; more are dropped with a log line");
 ABSL_FLAG(int64_t, max_frame, asyncwork::framing::kDefaultMaxBodySize,
-          "largest frame body accepted, in bytes (16 to 16777216)");
+          "largest frame body accepted, in bytes (16 to 16777216); a longer "
+          "length closes that connection with a log line (a longer "
+          "datagram is dropped with one)");
+ABSL_FLAG(int, max_in_flight, 1024,
+          "epoll: requests of one connection read but not yet answered "
+          "(SLEEPs waiting, HASHes on workers), 1 to 1000000; at the limit "
+          "the connection is not read until an answer goes out (nothing is "
+          "closed). The other kinds answer one request of a connection at a "
+          "time");
+ABSL_FLAG(int64_t, high_water_mark, int64_t{4} << 20,
+          "epoll: stop reading a connection while more than this many bytes "
+          "of its answers are unsent (or held by its requests in flight); "
+          "1 to 1073741824. The other kinds write their answers before they "
+          "read more requests");
+ABSL_FLAG(int64_t, low_water_mark, int64_t{1} << 20,
+          "epoll: resume reading once at most this many bytes are left; 0 "
+          "to --high_water_mark");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "on SIGINT/SIGTERM, how long owed replies may take before the "
           "server gives up on them");
@@ -65,6 +103,12 @@ constexpr char kUsage[] =
     "connection), forking (a process per connection), pool (a bounded\n"
     "thread pool), epoll (event loops; --threads of them). Every kind\n"
     "serves TCP (v4 and v6), UDP, Unix stream and Unix datagram sockets.\n\n"
+    "Limits: --max_connections, --max_frame and --idle_timeout close the\n"
+    "offending connection (or drop the datagram) with a log line on stderr;\n"
+    "the other connections are served on. --max_in_flight and\n"
+    "--high_water_mark/--low_water_mark (epoll) pause reading a connection\n"
+    "instead, so a client that pipelines without reading its answers keeps\n"
+    "the server's memory bounded and loses nothing.\n\n"
     "Prints \"listening on ADDRESS\" first, with the real port. On SIGINT or\n"
     "SIGTERM it stops accepting, sends the replies already owed, and exits\n"
     "0. Bad flags exit 2.";
@@ -149,6 +193,19 @@ int Serve() {
   options.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.max_frame = static_cast<uint32_t>(max_frame);
+  options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  for (auto [name, value, field] :
+       {std::tuple("high_water_mark", absl::GetFlag(FLAGS_high_water_mark),
+                   &options.high_water_mark),
+        std::tuple("low_water_mark", absl::GetFlag(FLAGS_low_water_mark),
+                   &options.low_water_mark)}) {
+    // Negative values would wrap to huge ones in a size_t.
+    if (value < 0) {
+      return UsageError(absl::StrCat("--", name, "=", value,
+                                     ": must not be negative"));
+    }
+    *field = static_cast<size_t>(value);
+  }
   options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   absl::Status valid = ValidateServerOptions(options);
   // The message starts "name=value: ...", which names the flag.

@@ -2,7 +2,8 @@
 # Starts //server:serve for each kind on 127.0.0.1:0, reads the first line,
 # sends requests with a tiny python3 client (one of them a SLEEP still owed
 # when SIGTERM arrives), and checks the answers and exit status 0. Then
-# checks that bad flags exit 2 naming the flag and its value.
+# checks that bad flags exit 2 naming the flag and its value, that --help
+# names every limit flag, and that --max_connections holds.
 set -euo pipefail
 serve=server/serve
 work=$(mktemp -d)
@@ -47,10 +48,14 @@ assert sock.recv(1) == b"", "connection not closed after the drain"
 print("ok", flush=True)
 PY
 
-# start KIND LISTEN PATTERN: starts serve in the background (pid in $pid),
-# waits for its first line and checks it against PATTERN; sets $address.
+# start KIND LISTEN PATTERN [FLAG...]: starts serve in the background (pid
+# in $pid), waits for its first line and checks it against PATTERN; sets
+# $address.
 start() {
-  "$serve" --kind="$1" --listen="$2" >"$work/out" 2>"$work/err" &
+  # A fresh file: the last run's line must not pass for this one's while the
+  # new process has not yet truncated it.
+  rm -f "$work/out"
+  "$serve" --kind="$1" --listen="$2" "${@:4}" >"$work/out" 2>"$work/err" &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 100); do
@@ -119,7 +124,43 @@ expect_usage_error '--listen=127.0.0.1:99999' --listen=127.0.0.1:99999
 expect_usage_error '--bogus' --bogus
 expect_usage_error '--max_frame=4' --max_frame=4
 expect_usage_error '--idle_timeout=0' --idle_timeout=0
+expect_usage_error '--max_connections=0' --max_connections=0
+expect_usage_error '--max_in_flight=0' --max_in_flight=0
+expect_usage_error '--high_water_mark=0' --high_water_mark=0
+expect_usage_error '--high_water_mark=-1' --high_water_mark=-1
+expect_usage_error '--low_water_mark=2000: must be 0 to 1000' \
+  --high_water_mark=1000 --low_water_mark=2000
 help=$("$serve" --help 2>&1 || true)
 grep -q 'SIGTERM' <<<"$help" || { echo "--help lacks the usage" >&2; exit 1; }
-grep -q -- '--max_children' <<<"$help" || { echo "--help lacks the flags" >&2; exit 1; }
+for flag in max_children max_threads pool_size idle_timeout max_connections \
+    max_frame max_in_flight high_water_mark low_water_mark; do
+  grep -q -- "--$flag " <<<"$help" || { echo "--help lacks --$flag" >&2; exit 1; }
+done
 echo "flags: ok"
+
+# The limits hold in the binary too: with --max_connections=1, a second
+# connection is accepted and closed with a log line; the first is served.
+start epoll 127.0.0.1:0 '127\.0\.0\.1' --max_connections=1
+cat >"$work/limit_client.py" <<'PY'
+import socket, struct, sys
+host, port = sys.argv[1].rsplit(":", 1)
+first = socket.create_connection((host, int(port)), timeout=10)
+second = socket.create_connection((host, int(port)), timeout=10)
+assert second.recv(1) == b"", "the connection beyond the limit stayed open"
+body = struct.pack(">QBBHI", 7, 0, 0, 0, 0) + b"first"
+frame = struct.pack(">I", len(body)) + body
+first.sendall(frame)
+answer = b""
+while len(answer) < len(frame):
+    chunk = first.recv(len(frame) - len(answer))
+    assert chunk, "the first connection was closed"
+    answer += chunk
+assert answer == frame, "bad ECHO answer"
+print("ok")
+PY
+[[ $(python3 "$work/limit_client.py" "$address") == ok ]]
+kill -TERM "$pid"
+wait "$pid"
+grep -q 'closed: 1 connections open, the limit (max_connections=1)' "$work/err" ||
+  { echo "no max_connections log line: $(cat "$work/err")" >&2; exit 1; }
+echo "max_connections: ok"

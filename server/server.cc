@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -11,6 +12,10 @@
 namespace asyncwork::server {
 namespace {
 
+// kForkKillGrace is how long a forking server's child may outlive the abort
+// of its waits (drain_timeout into Stop) before it is killed.
+constexpr absl::Duration kForkKillGrace = absl::Seconds(5);
+
 struct KindName {
   ServerKind kind;
   absl::string_view name;
@@ -20,6 +25,10 @@ constexpr KindName kKindNames[] = {
     {ServerKind::kBlocking, "blocking"}, {ServerKind::kThreading, "threading"},
     {ServerKind::kForking, "forking"},   {ServerKind::kPool, "pool"},
     {ServerKind::kEpoll, "epoll"}};
+
+// kMaxHighWaterMark caps the water marks at 1 GiB: far beyond any useful
+// buffer, and small enough for every size_t and int64_t.
+constexpr int64_t kMaxHighWaterMark = int64_t{1} << 30;
 
 absl::Status CheckRange(absl::string_view name, int64_t value, int64_t low,
                         int64_t high) {
@@ -85,8 +94,12 @@ std::unique_ptr<ConcurrencyPolicy> MakePolicy(ServerKind kind,
           .block_on_close = true,
           .max_threads = options.max_threads});
     case ServerKind::kForking:
+      // Stop aborts the children's waits after drain_timeout; a child that
+      // still has not ended kForkKillGrace later is killed.
       return std::make_unique<ForkingPolicy>(ForkingPolicy::Options{
-          .block_on_close = true, .max_children = options.max_children});
+          .block_on_close = true,
+          .max_children = options.max_children,
+          .kill_after = options.drain_timeout + kForkKillGrace});
     case ServerKind::kPool:
       return std::make_unique<ThreadPoolPolicy>(ThreadPoolPolicy::Options{
           .pool_size = options.pool_size, .max_queued = 0,
@@ -127,6 +140,16 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
                       10'000'000),
            CheckRange("max_frame", options.max_frame, 16,
                       framing::kDefaultMaxBodySize),
+           CheckRange("max_in_flight", options.max_in_flight, 1, 1'000'000),
+           CheckRange("high_water_mark",
+                      static_cast<int64_t>(std::min<size_t>(
+                          options.high_water_mark, kMaxHighWaterMark + 1)),
+                      1, kMaxHighWaterMark),
+           CheckRange("low_water_mark",
+                      static_cast<int64_t>(std::min<size_t>(
+                          options.low_water_mark, kMaxHighWaterMark + 1)),
+                      0, static_cast<int64_t>(std::min<size_t>(
+                             options.high_water_mark, kMaxHighWaterMark))),
        }) {
     if (!status.ok()) return status;
   }
@@ -154,7 +177,10 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
                                    .hash_workers = options.hash_workers,
                                    .idle_timeout = options.idle_timeout,
                                    .max_connections = options.max_connections,
-                                   .max_frame = options.max_frame});
+                                   .max_frame = options.max_frame,
+                                   .max_in_flight = options.max_in_flight,
+                                   .high_water_mark = options.high_water_mark,
+                                   .low_water_mark = options.low_water_mark});
     if (!server.ok()) return server.status();
     return std::make_unique<EpollServerRunner>(std::move(*server),
                                                options.drain_timeout);

@@ -31,6 +31,7 @@
 #ifndef ASYNCWORK_SERVER_SERVER_H_
 #define ASYNCWORK_SERVER_SERVER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -62,27 +63,61 @@ absl::string_view ServerKindName(ServerKind kind);
 struct ServerOptions {
   // threads: epoll event loops (each on its own thread), 1 to 256.
   int threads = 1;
-  // pool_size: threads of the pool kind, 1 to 4096.
+  // pool_size: threads of the pool kind, 1 to 4096. Each serves one
+  // connection until it closes; as many again are accepted and wait queued;
+  // beyond that the server stops accepting (the listen queue holds the
+  // rest; on a datagram socket, the socket's buffer).
   int pool_size = 16;
-  // max_threads: handler threads of the threading kind at once, 1 to 65536.
+  // max_threads: handler threads of the threading kind at once (one per
+  // connection or datagram), 1 to 65536; beyond it the server stops
+  // accepting, as above.
   int max_threads = 256;
-  // max_children: child processes of the forking kind at once, 1 to 4096.
+  // max_children: child processes of the forking kind at once (one per
+  // connection or datagram), 1 to 4096; beyond it, as above.
   int max_children = 64;
   // hash_on_workers: the epoll kind runs HASH on a worker pool of
   // hash_workers threads (1 to 256) instead of on the loop.
   bool hash_on_workers = false;
   int hash_workers = 2;
   // idle_timeout: a connection that sends nothing (or an unfinished frame)
-  // for this long is closed; also bounds each wait to send. Positive.
+  // for this long is closed with a log line, and so is one that leaves its
+  // answers unread this long (every kind). Waiting for the server's own
+  // answer (a long SLEEP) is not idleness. On a datagram socket the kinds
+  // other than epoll wait this long for room to send a reply (epoll drops
+  // a reply the kernel will not take at once). Positive.
   absl::Duration idle_timeout = absl::Seconds(30);
-  // max_connections: connections open at once, 1 to 10,000,000; one more
-  // is accepted and closed at once with a log line (stream transports).
+  // max_connections: connections served at once, 1 to 10,000,000. Stream
+  // transports: one more is accepted and closed at once, with a log line.
+  // The blocking kind serves one connection at a time, so the others wait
+  // in the listen queue and this never bites; threading, forking and pool
+  // stop accepting (the rest wait in the listen queue) once max_threads,
+  // max_children or 2 × pool_size connections are held, whichever limit is
+  // lower bites first. On a datagram socket only epoll uses it: datagrams
+  // being answered at once (SLEEPs waiting); one more is dropped with a log
+  // line.
   int max_connections = 10000;
   // max_frame: the largest frame body accepted, 16 to 16 MiB (the
-  // protocol's maximum); a longer one closes the connection.
+  // protocol's maximum). A longer length closes that connection with a log
+  // line, without reading the body; a longer datagram is dropped with one.
   uint32_t max_frame = framing::kDefaultMaxBodySize;
+  // max_in_flight: requests of one connection read but not yet answered,
+  // 1 to 1,000,000. At the limit the server stops reading that connection
+  // until an answer goes out (backpressure: the client's sends wait in the
+  // kernel; nothing is closed or dropped). It bites only in the epoll kind,
+  // where SLEEPs wait on timers and HASHes (hash_on_workers) on workers;
+  // every other kind answers a connection's requests one at a time.
+  int max_in_flight = 1024;
+  // high_water_mark, low_water_mark: the epoll kind stops reading a
+  // connection while more than high_water_mark bytes of its answers are
+  // queued unsent (or, separately, held by its requests in flight) and
+  // resumes at low_water_mark or below. High 1 to 1 GiB, low 0 to high. The
+  // other kinds write each answer before reading past the requests already
+  // received, so their output is at most one read's worth of answers.
+  size_t high_water_mark = size_t{4} << 20;
+  size_t low_water_mark = size_t{1} << 20;
   // drain_timeout: how long Stop lets owed replies finish before aborting
-  // the waits still going. Non-negative.
+  // the waits still going; a forking server's child still running 5 s after
+  // that is killed. Non-negative.
   absl::Duration drain_timeout = absl::Seconds(10);
 };
 

@@ -131,6 +131,12 @@ absl::StatusOr<BaseServer::Ready> BaseServer::Wait(absl::Time deadline,
 absl::Status BaseServer::ServeForever(absl::Duration poll_interval) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (shutdown_requested_.load()) {
+      // A Shutdown or Stop came first (perhaps from a thread that started
+      // this one and stopped at once, closing the socket): nothing to serve.
+      shutdown_requested_.store(false);
+      return absl::OkStatus();
+    }
     if (!open_ || closed_) {
       return absl::FailedPreconditionError(
           "serve_forever: the server is not open");
@@ -211,10 +217,13 @@ absl::Status BaseServer::HandleRequest() {
 }
 
 void BaseServer::ServerClose() {
-  if (closed_) return;
-  ASYNCWORK_CHECK(!serving()) << "ServerClose while ServeForever runs; "
-                                 "call Shutdown first";
-  closed_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return;
+    ASYNCWORK_CHECK(!serving_) << "ServerClose while ServeForever runs; "
+                                  "call Shutdown first";
+    closed_ = true;
+  }
   CloseSocket();
   policy_->Close(policy_->block_on_close());
 }
@@ -251,10 +260,14 @@ absl::Status BaseServer::Stop(absl::Duration drain_timeout) {
   });
   absl::Status shut = Shutdown();
   if (shut.ok()) {
-    if (!closed_) {
+    bool close_socket = false;
+    {
+      // Under the lock: a ServeForever starting on another thread reads it.
+      std::lock_guard<std::mutex> lock(mutex_);
+      close_socket = !closed_;
       closed_ = true;
-      CloseSocket();
     }
+    if (close_socket) CloseSocket();
     policy_->Close(/*wait=*/true);
   }
   {

@@ -120,7 +120,10 @@ class BaseServer {
   // ServeForever handles requests until Shutdown or RequestShutdown, and
   // returns OK then. It waits for events, not on a timer; ServiceActions
   // runs after every wake-up, and at least every `poll_interval` if that is
-  // finite. FailedPrecondition if not open, closed, or already serving.
+  // finite. A Shutdown, RequestShutdown or Stop made before it starts makes
+  // it return OK at once (even though Stop closed the socket), so a thread
+  // started to serve and stopped at once does not race. FailedPrecondition
+  // if not open, closed (with no stop pending), or already serving.
   absl::Status ServeForever(
       absl::Duration poll_interval = absl::InfiniteDuration());
 

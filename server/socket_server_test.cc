@@ -401,6 +401,22 @@ TEST(ForkingPolicy, ReapsItsOwnChildrenOnlyAndLeavesNoZombies) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 7);
 }
 
+TEST(ForkingPolicy, KillsAChildThatOutlivesKillAfter) {
+  ForkingPolicy policy(ForkingPolicy::Options{
+      .kill_after = absl::Milliseconds(100)});
+  // A child that never ends on its own.
+  policy.Process([] { for (;;) ::pause(); }, {});
+  ASSERT_EQ(policy.child_pids().size(), 1u);
+  absl::Time start = absl::Now();
+  policy.Close(/*wait=*/true);
+  EXPECT_TRUE(policy.child_pids().empty());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_LT(absl::Now() - start, kGenerous);
+  for (const ProcessState& child : ChildrenOf(::getpid())) {
+    ADD_FAILURE() << "child " << child.pid << " left in state " << child.state;
+  }
+}
+
 TEST(StreamServer, RemovesItsUnixSocketFileOnCloseButNotInAChild) {
   char dir[] = "/tmp/asyncwork-server-XXXXXX";
   ASSERT_NE(::mkdtemp(dir), nullptr);

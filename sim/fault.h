@@ -26,8 +26,10 @@
 //    closed too. A Link being destroyed closes stalled connections like
 //    any other.
 //  - slice=K: every write to a peer (in `direction`) carries at most K
-//    bytes, each slice sent in its own write, so readers see frames
-//    arrive in tiny pieces. Bytes and order are unchanged.
+//    bytes, each slice in its own write at least relay.h's kSliceGap
+//    (100 us) after the previous one, so readers see frames arrive in tiny
+//    pieces. Bytes and order are unchanged; a direction carries at most
+//    K bytes per 100 us (10 KB/s at slice=1).
 //  - connect_delay=D: the connection does not carry a byte until D after
 //    it was asked for. Link::Connect in the blocking form sleeps for D
 //    first; the reactor form and the proxy, which must not block their

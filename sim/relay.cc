@@ -693,7 +693,8 @@ void ShapedRelay::ArmTimer(int direction) {
   if (dir.end != End::kEnded) {
     due = dir.pipe->NextDue();
     // Data held back only by slicing is due with the next slice.
-    if (dir.pipe->HasReady() && !dir.blocked) {
+    if (faults_.slice_bytes > 0 && Counted(direction) &&
+        dir.pipe->HasReady() && !dir.blocked) {
       due = std::min(due, dir.next_slice_at);
     }
   }
