@@ -141,6 +141,7 @@ std::optional<ProcessUsage> Sample(const ResourceSampler& sample,
     return std::nullopt;
   }
   NotePeaks(*usage, report);
+  report->latest = *usage;
   return *usage;
 }
 
@@ -512,11 +513,12 @@ std::string FormatSoakProgress(const SoakReport& so_far,
                                absl::Duration duration) {
   return absl::StrFormat(
       "soak %.1f s / %s: round %d, %d sent, %d completed, %d failed, %d lost; "
-      "peak RSS %s, peak %d fds",
+      "RSS %s (peak %s), %d fds",
       absl::ToDoubleSeconds(elapsed), absl::FormatDuration(duration),
       so_far.rounds + 1, so_far.total.sent, so_far.total.completed,
       so_far.total.failed(), so_far.total.lost,
-      FormatBytes(so_far.peak_rss_bytes), so_far.peak_fds);
+      FormatBytes(so_far.latest.rss_bytes), FormatBytes(so_far.peak_rss_bytes),
+      so_far.latest.open_fds);
 }
 
 std::string FormatSoakReport(const SoakReport& report) {

@@ -194,6 +194,7 @@ struct SoakReport {
   // The longest a server's Stop took, and which server it was.
   absl::Duration slowest_stop;
   std::string slowest_stop_server;
+  ProcessUsage latest;    // the most recent sample
   int64_t peak_rss_bytes = 0;
   int peak_fds = 0;
   int peak_threads = 0;
@@ -235,8 +236,8 @@ SoakReport RunSoak(const SoakConfig& config, SoakTarget* target,
                    const HangHandler& on_hang = {});
 
 // FormatSoakProgress returns one progress line (no newline):
-// "soak 12.0 s / 60 s: round 5, 93112 sent, 92001 completed, 1111 failed,
-// 0 lost; RSS 30.2 MiB, 14 fds".
+// "soak 12.0 s / 1m: round 5, 93112 sent, 92001 completed, 1111 failed,
+// 0 lost; RSS 9.8 MiB (peak 10.2 MiB), 14 fds".
 std::string FormatSoakProgress(const SoakReport& so_far,
                                absl::Duration elapsed,
                                absl::Duration duration);

@@ -270,9 +270,14 @@ TEST(RunSoak, ReportsProgressWhileRunning) {
       SamplerOf(&target));
   ASSERT_FALSE(runs_seen.empty());
   EXPECT_EQ(runs_seen.front(), 1u);
-  EXPECT_THAT(FormatSoakProgress(SoakReport(), absl::Seconds(2),
-                                 absl::Seconds(60)),
-              HasSubstr("0 lost"));
+  SoakReport so_far;
+  so_far.latest.rss_bytes = 3 << 20;
+  so_far.latest.open_fds = 14;
+  so_far.peak_rss_bytes = 4 << 20;
+  so_far.total.sent = 7;
+  EXPECT_THAT(FormatSoakProgress(so_far, absl::Seconds(2), absl::Seconds(60)),
+              HasSubstr("7 sent, 0 completed, 0 failed, 0 lost; RSS 3.0 MiB "
+                        "(peak 4.0 MiB), 14 fds"));
 }
 
 TEST(RunSoak, ARunPastItsLimitIsReportedHung) {

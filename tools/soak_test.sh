@@ -24,7 +24,8 @@ fds_end=$(sed -E 's/.*"fds_end": ([0-9]+).*/\1/' stdout.txt)
 [[ -n $fds_start && $fds_start == "$fds_end" ]] ||
   fail "descriptors: $fds_start at the start, $fds_end at the end"
 # Progress went to stderr.
-grep -q '^soak .* lost; peak RSS' err.txt || fail "no progress line"
+grep -q '^soak .* lost; RSS .* (peak .*), [0-9]* fds$' err.txt ||
+  fail "no progress line"
 
 # Bad flags are refused with a clear message and exit status 2.
 expect_exit 2 --faults='none;explode=now'
