@@ -4,6 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -22,8 +27,11 @@
 #include "framing/protocol_error.h"
 #include "framing/work_message.h"
 #include "net/address.h"
+#include "net/blocking_io.h"
 #include "net/check.h"
+#include "net/log.h"
 #include "net/socket.h"
+#include "server/epoll_server.h"
 #include "server/request_handler.h"
 #include "server/shutdown_signal.h"
 
@@ -110,17 +118,31 @@ void WriteAll(net::Socket& socket, absl::string_view bytes) {
   }
 }
 
-// ReadToEnd reads until the end of stream, which the peer has already sent:
-// it has closed, so every read returns bytes or the end at once.
-std::string ReadToEnd(net::Socket& socket) {
+// Received is what a client read from a connection until it ended: the
+// bytes, and whether it ended in a reset rather than an end of stream. A
+// Unix stream socket closed with input unread resets its peer (ECONNRESET)
+// once the peer has read everything that was sent before the close.
+struct Received {
   std::string bytes;
+  bool reset = false;
+};
+
+// ReadToEnd reads until the server ends the connection, waiting until
+// `deadline`: a server that keeps it open longer has hung.
+Received ReadToEnd(net::Socket& socket, absl::Time deadline) {
+  Received received;
   char buffer[16 * 1024];
   while (true) {
-    absl::StatusOr<net::IoResult> read = socket.Read(absl::MakeSpan(buffer));
+    absl::StatusOr<size_t> read =
+        net::ReadSome(socket, absl::MakeSpan(buffer), deadline);
+    if (!read.ok() &&
+        absl::StrContains(read.status().message(), std::strerror(ECONNRESET))) {
+      received.reset = true;
+      return received;
+    }
     FUZZ_CHECK(read.ok()) << read.status();
-    FUZZ_CHECK(!read->would_block) << "no end of stream after the close";
-    if (read->eof) return bytes;
-    bytes.append(buffer, read->bytes);
+    if (*read == 0) return received;
+    received.bytes.append(buffer, *read);
   }
 }
 
@@ -159,8 +181,51 @@ StreamExpectation Expect(absl::string_view stream, size_t max_frame) {
   return expect;
 }
 
+// CountEnd tallies how a served stream ended.
+void CountEnd(const StreamExpectation& expect, RequestFuzzCounts& counts) {
+  if (!expect.error.has_value()) {
+    ++counts.streams_clean;
+  } else if (*expect.error == ProtocolError::kShortBody) {
+    ++counts.streams_short_body;
+  } else if (*expect.error == ProtocolError::kFrameTooLarge) {
+    ++counts.streams_too_large;
+  } else {
+    ++counts.streams_truncated;
+  }
+}
+
+// AnswerFrames splits what a server sent into whole frames: it sends whole
+// answers only, so a partial frame at the end fails the check.
+std::vector<absl::string_view> AnswerFrames(const Received& received) {
+  const framing::ReferenceStream answers =
+      framing::DecodeWholeStream(received.bytes, framing::kDefaultMaxBodySize);
+  FUZZ_CHECK(answers.end == StreamEnd::kClean) << "a partial answer frame";
+  std::vector<absl::string_view> frames;
+  for (absl::string_view body : answers.bodies) {
+    frames.emplace_back(body.data() - framing::kFrameHeaderSize,
+                        framing::kFrameHeaderSize + body.size());
+  }
+  return frames;
+}
+
+// CheckAnswerCount checks that no more answers came than requests were
+// made, and all of them when `all` are due; and that a connection reset
+// only ever follows input the server stopped reading because of an error.
+void CheckAnswerCount(const StreamExpectation& expect, size_t answers,
+                      bool all, const Received& received) {
+  FUZZ_CHECK(answers <= expect.requests.size())
+      << answers << " answers to " << expect.requests.size() << " requests";
+  if (all) {
+    FUZZ_CHECK(answers == expect.requests.size())
+        << answers << " answers to " << expect.requests.size() << " requests";
+  }
+  FUZZ_CHECK(!received.reset || expect.error.has_value())
+      << "a reset after a well-formed stream";
+}
+
 // CheckStream serves `stream` with WorkStreamHandler over a Unix stream
-// socket pair and checks the answers and the handler's status.
+// socket pair and checks the handler's status and the answers: each the
+// answer owed, in order.
 void CheckStream(absl::string_view stream, size_t max_frame,
                  const ShutdownSignal* signal, RequestFuzzCounts& counts) {
   const StreamExpectation expect = Expect(stream, max_frame);
@@ -179,7 +244,7 @@ void CheckStream(absl::string_view stream, size_t max_frame,
     WorkStreamHandler handler;
     served = RunHandler(handler, request);
   }  // closes the server's end, as the servers do after Finish
-  const std::string output = ReadToEnd(client);
+  const Received received = ReadToEnd(client, absl::Now() + kIdleTimeout);
 
   if (expect.error.has_value()) {
     FUZZ_CHECK(Is(served, *expect.error))
@@ -188,41 +253,87 @@ void CheckStream(absl::string_view stream, size_t max_frame,
   } else {
     FUZZ_CHECK(served.ok()) << served;
   }
-
-  // The server sends whole frames only, each the answer owed, in order.
-  const framing::ReferenceStream answers =
-      framing::DecodeWholeStream(output, framing::kDefaultMaxBodySize);
-  FUZZ_CHECK(answers.end == StreamEnd::kClean) << "a partial answer frame";
-  FUZZ_CHECK(answers.bodies.size() <= expect.requests.size())
-      << answers.bodies.size() << " answers to " << expect.requests.size()
-      << " requests";
-  if (expect.all_answers) {
-    FUZZ_CHECK(answers.bodies.size() == expect.requests.size())
-        << answers.bodies.size() << " answers to " << expect.requests.size()
-        << " requests";
-  }
-  size_t offset = 0;
-  for (size_t i = 0; i < answers.bodies.size(); ++i) {
+  const std::vector<absl::string_view> answers = AnswerFrames(received);
+  CheckAnswerCount(expect, answers.size(), expect.all_answers, received);
+  for (size_t i = 0; i < answers.size(); ++i) {
     const framing::RequestView& request = expect.requests[i];
-    const std::string expected = ExpectedAnswer(request);
-    FUZZ_CHECK(absl::string_view(output).substr(offset, expected.size()) ==
-               expected)
+    FUZZ_CHECK(answers[i] == ExpectedAnswer(request))
         << "answer " << i << " differs";
-    offset += expected.size();
-    CheckAnswer(request, answers.bodies[i]);
+    CheckAnswer(request, answers[i].substr(framing::kFrameHeaderSize));
     if (request.op == framing::Op::kSleep) ++counts.sleeps;
   }
-  counts.stream_answers += answers.bodies.size();
-  if (!expect.error.has_value()) {
-    ++counts.streams_clean;
-  } else if (*expect.error == ProtocolError::kShortBody) {
-    ++counts.streams_short_body;
-  } else if (*expect.error == ProtocolError::kFrameTooLarge) {
-    ++counts.streams_too_large;
-  } else {
-    ++counts.streams_truncated;
-  }
+  counts.stream_answers += answers.size();
+  if (received.reset) ++counts.resets;
+  CountEnd(expect, counts);
   if (signal != nullptr) ++counts.streams_drained;
+}
+
+// EpollServerFor returns the epoll server for frames up to
+// kMaxFrames[`max_frame_index`], HASH on worker threads or not: started on
+// first use on an abstract Unix name, stopped at exit. Its log lines (one
+// per malformed stream) are turned off: a fuzzer makes millions.
+EpollServer& EpollServerFor(size_t max_frame_index, bool hash_on_workers) {
+  static std::array<std::array<std::unique_ptr<EpollServer>, 2>,
+                    std::size(kMaxFrames)>
+      servers;
+  std::unique_ptr<EpollServer>& server =
+      servers[max_frame_index][hash_on_workers ? 1 : 0];
+  if (server == nullptr) {
+    net::SetMinLogSeverity(net::LogSeverity::kError);
+    absl::StatusOr<net::Address> address = net::Address::Parse(
+        absl::StrCat("unix:@asyncwork-request-fuzz-", ::getpid(), "-epoll-",
+                     max_frame_index, hash_on_workers ? "-workers" : ""));
+    FUZZ_CHECK(address.ok()) << address.status();
+    EpollServerOptions options;
+    options.max_frame = static_cast<uint32_t>(kMaxFrames[max_frame_index]);
+    options.hash_on_workers = hash_on_workers;
+    options.idle_timeout = kIdleTimeout;
+    absl::StatusOr<std::unique_ptr<EpollServer>> started =
+        EpollServer::Start(*address, options);
+    FUZZ_CHECK(started.ok()) << started.status();
+    server = *std::move(started);
+  }
+  return *server;
+}
+
+// CheckEpollStream sends `stream` to the epoll server on one connection,
+// half-closes, and reads until the server closes. The epoll server answers
+// a SLEEP when it is due, after later requests, so the answers are
+// compared as a multiset: each must be one owed and not yet given; all are
+// due for a well-formed stream. On a malformed one the server closes the
+// connection, and answers still waiting (SLEEPs) go with it.
+void CheckEpollStream(absl::string_view stream, size_t max_frame_index,
+                      bool hash_on_workers, RequestFuzzCounts& counts) {
+  const StreamExpectation expect =
+      Expect(stream, kMaxFrames[max_frame_index]);
+  EpollServer& server = EpollServerFor(max_frame_index, hash_on_workers);
+  const absl::Time deadline = absl::Now() + kIdleTimeout;
+  absl::StatusOr<net::Socket> client =
+      net::ConnectBlocking(server.address(), deadline);
+  FUZZ_CHECK(client.ok()) << client.status();
+  WriteAll(*client, stream);
+  absl::Status shut = client->ShutdownWrite();
+  FUZZ_CHECK(shut.ok()) << shut;
+  const Received received = ReadToEnd(*client, deadline);
+
+  const std::vector<absl::string_view> answers = AnswerFrames(received);
+  CheckAnswerCount(expect, answers.size(), !expect.error.has_value(),
+                   received);
+  std::vector<std::string> owed;
+  for (const framing::RequestView& request : expect.requests) {
+    owed.push_back(ExpectedAnswer(request));
+  }
+  std::vector<bool> given(owed.size(), false);
+  for (absl::string_view answer : answers) {
+    size_t i = 0;
+    while (i < owed.size() && (given[i] || owed[i] != answer)) ++i;
+    FUZZ_CHECK(i < owed.size()) << "an answer not owed, or given twice";
+    given[i] = true;
+    CheckAnswer(expect.requests[i], answer.substr(framing::kFrameHeaderSize));
+  }
+  counts.epoll_answers += answers.size();
+  if (received.reset) ++counts.resets;
+  ++counts.epoll_streams;
 }
 
 // DatagramSockets is the server's socket and a named client socket to
@@ -342,8 +453,10 @@ void FuzzRequestHandling(const uint8_t* data, size_t size,
                          RequestFuzzCounts* counts) {
   if (size == 0) return;
   const uint8_t config = data[0];
-  const size_t max_frame = kMaxFrames[config % std::size(kMaxFrames)];
+  const size_t max_frame_index = config % std::size(kMaxFrames);
+  const size_t max_frame = kMaxFrames[max_frame_index];
   const bool draining = (config / std::size(kMaxFrames)) % 2 == 1;
+  const bool hash_on_workers = (config / std::size(kMaxFrames)) % 4 >= 2;
   std::string stream(reinterpret_cast<const char*>(data + 1),
                      std::min(size - 1, kMaxFuzzStreamBytes));
   Tame(&stream, max_frame);
@@ -351,6 +464,7 @@ void FuzzRequestHandling(const uint8_t* data, size_t size,
   RequestFuzzCounts unused;
   RequestFuzzCounts& tally = counts != nullptr ? *counts : unused;
   CheckStream(stream, max_frame, draining ? DrainingSignal() : nullptr, tally);
+  CheckEpollStream(stream, max_frame_index, hash_on_workers, tally);
 
   const framing::ReferenceStream frames =
       framing::DecodeWholeStream(stream, max_frame);

@@ -1,15 +1,17 @@
 // fuzz_entry.h: one fuzzing entry point for the server's request handling.
 //
 // FuzzRequestHandling treats its input as the bytes a client sends on one
-// connection. It serves them with WorkStreamHandler exactly as the
-// socketserver family does (a Unix stream socket pair, a FramedStream,
-// RunHandler's Setup/Handle/Finish), the client half-closing after the last
-// byte, and reads back everything the server sent until it closed. It also
-// hands each of the first few frames, and the whole input, to
-// WorkDatagramHandler as one datagram, as the datagram servers do. The
-// answers are compared with a plain reference (framing's DecodeWholeStream,
-// Perform, and the client's VerifyResponse); any disagreement, an error
-// that names the wrong cause, or a wait that runs into its deadline aborts.
+// connection, half-closing after the last byte, and serves them two ways:
+// with WorkStreamHandler exactly as the socketserver family does (a Unix
+// stream socket pair, a FramedStream, RunHandler's Setup/Handle/Finish),
+// and through a running EpollServer (a Unix stream connection, its
+// FramedConnection and WorkAsyncHandler); each time it reads back
+// everything the server sent until it closed. It also hands each of the
+// first few frames, and the whole input, to WorkDatagramHandler as one
+// datagram, as the datagram servers do. The answers are compared with a
+// plain reference (framing's DecodeWholeStream, Perform, and the client's
+// VerifyResponse); any disagreement, an error that names the wrong cause,
+// or a wait that runs into its deadline aborts.
 // It runs under libFuzzer (request_fuzzer.cc, --config=fuzz) and under
 // fuzz_smoke_test.cc in every `bazel test`.
 //
@@ -18,8 +20,10 @@
 //     return 0;
 //   }
 //
-// Threads: one caller at a time (it reuses one datagram socket pair per
-// process).
+// Threads: one caller at a time. It keeps, per process, one datagram
+// socket pair and up to ten epoll servers (one per frame limit, with HASH
+// on workers or not), started on first use and stopped at exit, and turns
+// net/log.h's lines below errors off.
 #ifndef ASYNCWORK_SERVER_FUZZ_ENTRY_H_
 #define ASYNCWORK_SERVER_FUZZ_ENTRY_H_
 
@@ -38,13 +42,17 @@ struct RequestFuzzCounts {
   size_t streams_drained = 0;     // served with the shutdown signal draining
   size_t stream_answers = 0;      // answers read back from stream handlers
   size_t sleeps = 0;              // SLEEP requests answered on a stream
+  size_t epoll_streams = 0;       // streams served by the epoll server
+  size_t epoll_answers = 0;       // answers read back from it
+  size_t resets = 0;  // connections reset: closed by a server with input unread
   size_t datagram_answers = 0;    // datagrams answered
   size_t datagrams_refused = 0;   // datagrams dropped with an error
 };
 
 // FuzzRequestHandling runs every check above on `data` (`size` bytes) and
 // aborts on the first one that fails. The first byte selects the largest
-// frame the server accepts and whether the server is draining; the rest is
+// frame the servers accept, whether the stream handler's server is
+// draining, and whether the epoll server runs HASH on workers; the rest is
 // the stream, of which at most kMaxFuzzStreamBytes are used. Before serving,
 // HASH rounds are capped at 4 and SLEEP delays at 15 microseconds in the
 // stream's well-formed requests, so an input costs microseconds, not

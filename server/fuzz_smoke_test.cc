@@ -99,6 +99,8 @@ void ExpectEveryPathReached(const RequestFuzzCounts& counts) {
   EXPECT_GT(counts.streams_drained, 0u);
   EXPECT_GT(counts.stream_answers, 0u);
   EXPECT_GT(counts.sleeps, 0u);
+  EXPECT_GT(counts.epoll_streams, 0u);
+  EXPECT_GT(counts.epoll_answers, 0u);
   EXPECT_GT(counts.datagram_answers, 0u);
   EXPECT_GT(counts.datagrams_refused, 0u);
 }
@@ -124,10 +126,12 @@ TEST(FuzzRequestHandling, SeededStreamsReachEveryPathWithoutAFailedCheck) {
   ExpectEveryPathReached(counts);
   std::printf("%d inputs: %zu clean, %zu short body, %zu too large, "
               "%zu truncated, %zu drained; %zu answers (%zu sleeps); "
+              "epoll: %zu streams, %zu answers; %zu resets; "
               "%zu datagrams answered, %zu refused\n",
               inputs, counts.streams_clean, counts.streams_short_body,
               counts.streams_too_large, counts.streams_truncated,
               counts.streams_drained, counts.stream_answers, counts.sleeps,
+              counts.epoll_streams, counts.epoll_answers, counts.resets,
               counts.datagram_answers, counts.datagrams_refused);
 }
 
@@ -146,6 +150,25 @@ TEST(FuzzRequestHandling, AcceptsEmptyAndTinyInputs) {
   EXPECT_EQ(counts.stream_answers, 0u);
   EXPECT_EQ(counts.datagram_answers, 0u);
   EXPECT_EQ(counts.datagrams_refused, 6u);
+  EXPECT_EQ(counts.epoll_streams, 5u);
+  EXPECT_EQ(counts.epoll_answers, 0u);
+}
+
+TEST(FuzzRequestHandling, ServerThatStopsReadingEarlyMayResetTheClient) {
+  // An oversize length first: both servers close with most of the input
+  // unread, which resets a Unix stream client; that is allowed only after
+  // a malformed stream, and the input must still count as too large.
+  std::string input(1, '\0');
+  char huge[framing::kFrameHeaderSize];
+  framing::EncodeFrameHeader(framing::kDefaultMaxBodySize + 1, huge);
+  input.append(huge, sizeof(huge));
+  input.append(kMaxFuzzStreamBytes - input.size() + 1, 'x');
+  RequestFuzzCounts counts;
+  Serve(input, &counts);
+  EXPECT_EQ(counts.streams_too_large, 1u);
+  EXPECT_EQ(counts.epoll_streams, 1u);
+  EXPECT_GE(counts.resets, 1u);
+  EXPECT_EQ(counts.stream_answers + counts.epoll_answers, 0u);
 }
 
 }  // namespace
