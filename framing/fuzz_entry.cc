@@ -38,46 +38,12 @@ bool Is(const absl::Status& status, ProtocolError error) {
   return GetProtocolError(status) == error;
 }
 
-enum class StreamEnd { kClean, kTruncated, kTooLarge };
-
-// Reference is a deliberately plain decoder of a whole stream at once: the
-// oracle FrameDecoder's incremental results are compared with.
-struct Reference {
-  std::vector<absl::string_view> bodies;
-  StreamEnd end = StreamEnd::kClean;
-};
-
 uint32_t ReadLength(absl::string_view bytes) {
   uint32_t length = 0;
   for (int i = 0; i < 4; ++i) {
     length = (length << 8) | static_cast<uint8_t>(bytes[i]);
   }
   return length;
-}
-
-Reference DecodeWhole(absl::string_view stream, size_t max_body_size) {
-  Reference reference;
-  while (true) {
-    if (stream.empty()) {
-      reference.end = StreamEnd::kClean;
-      return reference;
-    }
-    if (stream.size() < kFrameHeaderSize) {
-      reference.end = StreamEnd::kTruncated;
-      return reference;
-    }
-    const uint32_t length = ReadLength(stream);
-    if (length > max_body_size) {
-      reference.end = StreamEnd::kTooLarge;
-      return reference;
-    }
-    if (stream.size() - kFrameHeaderSize < length) {
-      reference.end = StreamEnd::kTruncated;
-      return reference;
-    }
-    reference.bodies.push_back(stream.substr(kFrameHeaderSize, length));
-    stream.remove_prefix(kFrameHeaderSize + length);
-  }
 }
 
 // SplitPoints is a xorshift generator seeded from the input: the same input
@@ -186,7 +152,8 @@ void CheckBody(absl::string_view body, FuzzCounts& counts) {
 void CheckStream(absl::string_view stream,
                  const FrameDecoder::Options& options, SplitPoints& split,
                  FuzzCounts& counts) {
-  const Reference reference = DecodeWhole(stream, options.max_body_size);
+  const ReferenceStream reference =
+      DecodeWholeStream(stream, options.max_body_size);
   FrameDecoder decoder(options);
   size_t index = 0;
   size_t pos = 0;
@@ -256,6 +223,32 @@ void CheckDatagram(absl::string_view datagram, size_t max_body_size,
 }
 
 }  // namespace
+
+ReferenceStream DecodeWholeStream(absl::string_view stream,
+                                  size_t max_body_size) {
+  ReferenceStream reference;
+  while (true) {
+    if (stream.empty()) {
+      reference.end = StreamEnd::kClean;
+      return reference;
+    }
+    if (stream.size() < kFrameHeaderSize) {
+      reference.end = StreamEnd::kTruncated;
+      return reference;
+    }
+    const uint32_t length = ReadLength(stream);
+    if (length > max_body_size) {
+      reference.end = StreamEnd::kTooLarge;
+      return reference;
+    }
+    if (stream.size() - kFrameHeaderSize < length) {
+      reference.end = StreamEnd::kTruncated;
+      return reference;
+    }
+    reference.bodies.push_back(stream.substr(kFrameHeaderSize, length));
+    stream.remove_prefix(kFrameHeaderSize + length);
+  }
+}
 
 void FuzzFrameAndMessages(const uint8_t* data, size_t size,
                           FuzzCounts* counts) {

@@ -17,6 +17,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace asyncwork::framing {
 
@@ -41,6 +44,23 @@ struct FuzzCounts {
 // (HASH rounds are capped).
 void FuzzFrameAndMessages(const uint8_t* data, size_t size,
                           FuzzCounts* counts = nullptr);
+
+// StreamEnd is how a whole stream ends: after its last whole frame, in the
+// middle of a frame, or at a header announcing a body over the maximum.
+enum class StreamEnd { kClean, kTruncated, kTooLarge };
+
+// ReferenceStream is a whole stream decoded at once.
+struct ReferenceStream {
+  std::vector<absl::string_view> bodies;  // views into the stream
+  StreamEnd end = StreamEnd::kClean;
+};
+
+// DecodeWholeStream is a deliberately plain decoder of a complete stream,
+// sharing no code with FrameDecoder: the oracle that fuzzers compare
+// incremental decoding (and whole servers) against. Bodies over
+// `max_body_size` end the stream with kTooLarge.
+ReferenceStream DecodeWholeStream(absl::string_view stream,
+                                  size_t max_body_size);
 
 }  // namespace asyncwork::framing
 

@@ -38,10 +38,9 @@ class Pipe {
  public:
   virtual ~Pipe() = default;
 
-  // Read reads once from `source` and schedules what came as written at
-  // `now`. An error is the source's failure.
-  virtual absl::StatusOr<ReadOutcome> Read(net::Socket& source,
-                                           absl::Time now) = 0;
+  // Read reads once from `source` and schedules what came as written when
+  // the read returned. An error is the source's failure.
+  virtual absl::StatusOr<ReadOutcome> Read(net::Socket& source) = 0;
   // ScheduleEnd marks that nothing more will be read. A stream's end is
   // due after everything held; datagrams in flight are dropped.
   virtual void ScheduleEnd(absl::Time now) = 0;
@@ -82,6 +81,12 @@ absl::Span<char> ScratchBuffer() {
   return absl::MakeSpan(buffer);
 }
 
+// ReadTime is the time bytes just read count as sent: the clock read afresh
+// after the read returned, not the loop's cached Now() nor a time taken
+// before the read (bytes written while the reading thread was delayed
+// between the two would be dated too early), so a delivery is never early.
+absl::Time ReadTime() { return absl::Now(); }
+
 // Each readiness event reads at most this many times from one side, so one
 // busy connection cannot starve the others on the loop.
 constexpr int kMaxReadsPerEvent = 16;
@@ -111,8 +116,7 @@ class StreamPipe final : public Pipe {
  public:
   explicit StreamPipe(const LinkConfig& config) : link_(config) {}
 
-  absl::StatusOr<ReadOutcome> Read(net::Socket& source,
-                                   absl::Time now) override {
+  absl::StatusOr<ReadOutcome> Read(net::Socket& source) override {
     absl::Span<char> scratch = ScratchBuffer().subspan(0, kStreamReadBytes);
     absl::StatusOr<net::IoResult> read = source.Read(scratch);
     if (!read.ok()) return read.status();
@@ -120,7 +124,8 @@ class StreamPipe final : public Pipe {
     if (read->eof) return ReadOutcome::kEof;
     data_.append(scratch.data(), read->bytes);
     segments_.clear();
-    link_.ScheduleChunks(now, read->bytes, kDefaultSegmentBytes, &segments_);
+    link_.ScheduleChunks(ReadTime(), read->bytes, kDefaultSegmentBytes,
+                         &segments_);
     for (const Segment& segment : segments_) {
       queue_.Push(segment.deliver_at, Chunk{segment.bytes, false});
     }
@@ -222,8 +227,7 @@ class DatagramPipe final : public Pipe {
   DatagramPipe(const DatagramConfig& config, bool source_is_network)
       : model_(config), source_is_network_(source_is_network) {}
 
-  absl::StatusOr<ReadOutcome> Read(net::Socket& source,
-                                   absl::Time now) override {
+  absl::StatusOr<ReadOutcome> Read(net::Socket& source) override {
     absl::Span<char> scratch = ScratchBuffer();
     absl::StatusOr<net::IoResult> read = source.Read(scratch);
     if (!read.ok()) {
@@ -240,7 +244,7 @@ class DatagramPipe final : public Pipe {
     }
     ++stats_.datagrams_read;
     stats_.bytes_read += read->bytes;
-    for (const Delivery& delivery : model_.OnSend(now, read->bytes)) {
+    for (const Delivery& delivery : model_.OnSend(ReadTime(), read->bytes)) {
       queue_.Push(delivery.at, std::string(scratch.data(), read->bytes));
       held_ += read->bytes;
     }
@@ -484,11 +488,7 @@ void ShapedRelay::ReadFrom(int side) {
   for (int i = 0; i < kMaxReadsPerEvent && dir.reading &&
                   dir.pipe->held_bytes() < dir.cap;
        ++i) {
-    // The clock is read afresh, not the loop's cached Now(): bytes are
-    // scheduled from no earlier than the moment they were taken, so a
-    // delivery is never early.
-    absl::StatusOr<ReadOutcome> read =
-        dir.pipe->Read(sockets_[side], absl::Now());
+    absl::StatusOr<ReadOutcome> read = dir.pipe->Read(sockets_[side]);
     if (!read.ok()) {
       Fail(side, read.status());
       return;
