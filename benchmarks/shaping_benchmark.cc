@@ -46,6 +46,7 @@
 #include "benchmark/benchmark.h"
 #include "net/blocking_io.h"
 #include "net/socket.h"
+#include "net/test_util.h"
 #include "sim/link_model.h"
 #include "sim/shaper.h"
 #include "sim/shaping_test_util.h"
@@ -54,8 +55,8 @@
 namespace asyncwork::sim {
 namespace {
 
-using ::asyncwork::sim::testing::AddressOf;
-using ::asyncwork::sim::testing::ListenOrDie;
+using ::asyncwork::net::testing::AddressOf;
+using ::asyncwork::net::testing::ListenOrDie;
 using ::asyncwork::sim::testing::Pattern;
 using ::asyncwork::sim::testing::ReadTimestamp;
 using ::asyncwork::sim::testing::Timestamp;

@@ -17,7 +17,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "net/socket.h"
-#include "net/test_util.h"
 #include "sim/fault.h"
 
 namespace asyncwork::sim::testing {
@@ -45,11 +44,6 @@ std::vector<std::string> DrainDatagrams(net::Socket& socket);
 // WriteSome writes as much of `data` from `*offset` as the socket takes
 // now and advances `*offset`; aborts on an error.
 void WriteSome(net::Socket& socket, absl::string_view data, size_t* offset);
-
-// ListenOrDie and AddressOf are net/test_util.h's, named here for
-// benchmarks/shaping_benchmark.cc, which spells them sim::testing::.
-using ::asyncwork::net::testing::AddressOf;
-using ::asyncwork::net::testing::ListenOrDie;
 
 // ReadToEnd reads `socket`, waiting until `deadline` at most, until end of
 // stream or an error, which it returns (OK at end of stream), collecting
