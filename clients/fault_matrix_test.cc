@@ -80,15 +80,6 @@ class FaultMatrixTest : public ::testing::TestWithParam<Cell> {};
 TEST_P(FaultMatrixTest, EveryRequestEndsOnceWithTheFaultsCause) {
   auto [kind, server_kind, fault_index] = GetParam();
   const FaultCase& fault = kFaults[fault_index];
-#if defined(__SANITIZE_THREAD__)
-  // Under ThreadSanitizer a child forked from this busy, many-threaded
-  // process now and then hangs inside the sanitizer's runtime before it
-  // serves (the server then kills it, 15 s into Stop); the plain, asan and
-  // ubsan builds run these cells.
-  if (server_kind == server::ServerKind::kForking) {
-    GTEST_SKIP() << "forking server under tsan";
-  }
-#endif
   absl::StatusOr<std::unique_ptr<server::RunningServer>> server =
       testing::StartLoopbackServer(server_kind);
   if (absl::IsUnimplemented(server.status())) {

@@ -35,7 +35,10 @@ sim::LinkProfile ShapedLink(absl::Duration latency,
 TEST_P(ShapedLinkTest, ALinkWithLatencyCostsEachRoundTripTwiceTheLatency) {
   std::unique_ptr<FakeServer> server = StartFakeServer();
   ASSERT_NE(server, nullptr);
-  constexpr absl::Duration kLatency = absl::Milliseconds(10);
+  // Long enough that W requests per round trip stand far from one at a
+  // time even with a sanitizer's start-up costs on a loaded machine (a
+  // 10 ms link once left the threaded client 235 ms of overhead).
+  constexpr absl::Duration kLatency = absl::Milliseconds(50);
   constexpr int kRequests = 20;
   constexpr int kWindow = 10;
   RunConfig config = SmallRun(server->address());

@@ -27,7 +27,9 @@
 //
 // The forking kind forks from the serving thread of a process that has
 // other threads (the caller's, at least): see ForkingPolicy for what that
-// means for the children.
+// means for the children. A caller whose own threads stay busy beside it
+// (a client under test, a benchmark) runs it in a process of its own
+// instead: serve_process.h.
 #ifndef ASYNCWORK_SERVER_SERVER_H_
 #define ASYNCWORK_SERVER_SERVER_H_
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "clients/report.h"
+#include "server/serve_process.h"
 
 namespace asyncwork::tools {
 
@@ -200,6 +202,16 @@ CellRunner LiveCellRunner(const SweepGrid& grid, server::ServerKind kind,
   };
 }
 
+absl::StatusOr<std::unique_ptr<server::RunningServer>> ServerSet::StartOne(
+    server::ServerKind kind, const net::Address& listen) {
+  if (kind != server::ServerKind::kForking) {
+    return server::StartServer(kind, listen, server::ServerOptions());
+  }
+  absl::StatusOr<std::string> serve = server::ServeBinaryInRunfiles();
+  if (!serve.ok()) return serve.status();
+  return server::StartServeProcess(*serve, kind, listen);
+}
+
 ServerSet::~ServerSet() {
   // A server's error has been reported by StopAll if anyone asked.
   StopAll().IgnoreError();
@@ -211,7 +223,7 @@ absl::StatusOr<net::Address> ServerSet::AddressOf(server::ServerKind kind) {
     absl::StatusOr<net::Address> listen = net::Address::Parse("127.0.0.1:0");
     if (!listen.ok()) return listen.status();
     absl::StatusOr<std::unique_ptr<server::RunningServer>> started =
-        server::StartServer(kind, *listen, server::ServerOptions());
+        StartOne(kind, *listen);
     if (!started.ok()) return started.status();
     it = servers_.emplace(kind, std::move(*started)).first;
   }

@@ -107,8 +107,11 @@ absl::StatusOr<std::vector<clients::StrategyKind>> ParseStrategyList(
 std::vector<std::string> StrategyNames(
     const std::vector<clients::StrategyKind>& kinds);
 
-// ServerSet starts one in-process server per kind, on 127.0.0.1 port 0, the
-// first time its address is asked for, and stops them all when destroyed.
+// ServerSet starts one server per kind, on 127.0.0.1 port 0, the first time
+// its address is asked for, and stops them all when destroyed. Each runs in
+// this process, except the forking kind, which runs in a //server:serve
+// process (server/serve_process.h says why), so a binary using ServerSet
+// carries //server:serve in its runfiles (this library's data does that).
 // One thread at a time may use it.
 class ServerSet {
  public:
@@ -118,7 +121,7 @@ class ServerSet {
   ~ServerSet();
 
   // AddressOf returns the address of the server of `kind`, starting it if
-  // need be; the error is StartServer's.
+  // need be; the error is StartServer's or StartServeProcess's.
   absl::StatusOr<net::Address> AddressOf(server::ServerKind kind);
 
   // Stop stops the server of `kind`, if one is running, and returns the
@@ -130,6 +133,9 @@ class ServerSet {
   absl::Status StopAll();
 
  private:
+  static absl::StatusOr<std::unique_ptr<server::RunningServer>> StartOne(
+      server::ServerKind kind, const net::Address& listen);
+
   std::map<server::ServerKind, std::unique_ptr<server::RunningServer>> servers_;
 };
 

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "net/socket.h"
+#include "server/serve_process.h"
 
 namespace asyncwork::clients::testing {
 
@@ -31,8 +32,13 @@ RunConfig SmallRun(const net::Address& server) {
 
 absl::StatusOr<std::unique_ptr<server::RunningServer>> StartLoopbackServer(
     server::ServerKind kind) {
-  return server::StartServer(kind, *net::Address::Parse("127.0.0.1:0"),
-                             server::ServerOptions());
+  net::Address loopback = *net::Address::Parse("127.0.0.1:0");
+  if (kind == server::ServerKind::kForking) {
+    absl::StatusOr<std::string> serve = server::ServeBinaryInRunfiles();
+    if (!serve.ok()) return serve.status();
+    return server::StartServeProcess(*serve, kind, loopback);
+  }
+  return server::StartServer(kind, loopback, server::ServerOptions());
 }
 
 void FitToServer(server::ServerKind server_kind, StrategyKind kind,

@@ -39,7 +39,9 @@ std::unique_ptr<FakeServer> StartFakeServer(
 RunConfig SmallRun(const net::Address& server);
 
 // StartLoopbackServer starts one of server/'s servers of `kind` on
-// 127.0.0.1:0 with default options.
+// 127.0.0.1:0 with default options: in this process, except the forking
+// kind, which runs in a //server:serve process (server/serve_process.h: a
+// child forked beside this process's busy client threads can hang).
 absl::StatusOr<std::unique_ptr<server::RunningServer>> StartLoopbackServer(
     server::ServerKind kind);
 
