@@ -16,9 +16,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "net/blocking_io.h"
@@ -35,13 +35,10 @@ constexpr size_t kMaxFirstLine = 4096;
 // kExitPollInterval is how often a stopping child's exit is checked.
 constexpr absl::Duration kExitPollInterval = absl::Milliseconds(10);
 
-absl::Status ErrnoStatus(absl::string_view call, int error) {
-  return absl::ErrnoToStatus(error, absl::StrCat(call, ": ", std::strerror(error)));
-}
-
 // DescribeExit turns a waitpid status into words.
 std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return absl::StrCat("exit status ", WEXITSTATUS(status));
+  if (WIFEXITED(status))
+    return absl::StrCat("exit status ", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     return absl::StrCat("killed by signal ", WTERMSIG(status), " (",
                         strsignal(WTERMSIG(status)), ")");
@@ -56,7 +53,8 @@ absl::StatusOr<int> WaitForExit(pid_t pid, absl::Time deadline) {
     int status = 0;
     pid_t reaped = ::waitpid(pid, &status, WNOHANG);
     if (reaped == pid) return status;
-    if (reaped < 0 && errno != EINTR) return ErrnoStatus("waitpid", errno);
+    if (reaped < 0 && errno != EINTR)
+      return absl::ErrnoToStatus(errno, "waitpid");
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(
           absl::StrCat("serve (pid ", pid, ") still running"));
@@ -86,13 +84,24 @@ absl::StatusOr<std::string> ReadFirstLine(int fd, absl::Time deadline) {
     ssize_t n = ::read(fd, buffer, sizeof(buffer));
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      return ErrnoStatus("read", errno);
+      return absl::ErrnoToStatus(errno, "read");
     }
     if (n == 0) return absl::UnavailableError("serve closed its stdout");
     line.append(buffer, static_cast<size_t>(n));
   }
   line.resize(line.find('\n'));
   return line;
+}
+
+// ParseListeningLine is the address in serve's "listening on ADDRESS".
+absl::StatusOr<net::Address> ParseListeningLine(absl::string_view line) {
+  absl::string_view address = line;
+  if (!absl::ConsumePrefix(&address, kListeningPrefix)) {
+    return absl::InternalError(absl::StrCat("serve's first line is not \"",
+                                            kListeningPrefix, "ADDRESS\": \"",
+                                            line, "\""));
+  }
+  return net::Address::Parse(address);
 }
 
 // SpawnAttributes resets what a child would otherwise inherit from the
@@ -153,7 +162,7 @@ class ServeProcess : public RunningServer {
     if (pid_ < 0) return absl::OkStatus();
     pid_t pid = std::exchange(pid_, -1);
     if (::kill(pid, SIGTERM) != 0) {
-      absl::Status error = ErrnoStatus("kill", errno);
+      absl::Status error = absl::ErrnoToStatus(errno, "kill");
       KillAndReap(pid);
       return error;
     }
@@ -185,7 +194,7 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServeProcess(
     const std::string& serve_binary, ServerKind kind,
     const net::Address& listen, const ServeProcessOptions& options) {
   int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", errno);
+  if (::pipe2(ends, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
   net::Fd read_end(ends[0]);
   net::Fd write_end(ends[1]);
 
@@ -203,25 +212,17 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServeProcess(
   int error = ::posix_spawn(&pid, serve_binary.c_str(), file_actions.get(),
                             attributes.get(), argv.data(), environ);
   if (error != 0) {
-    return ErrnoStatus(absl::StrCat("posix_spawn ", serve_binary), error);
+    return absl::ErrnoToStatus(error,
+                               absl::StrCat("posix_spawn ", serve_binary));
   }
   // Only the child writes now: its exit ends our reads.
   write_end.Close();
 
   absl::StatusOr<std::string> line =
       ReadFirstLine(read_end.get(), absl::Now() + options.start_timeout);
-  absl::Status failure;
-  if (!line.ok()) {
-    failure = line.status();
-  } else if (!absl::StartsWith(*line, kListeningPrefix)) {
-    failure = absl::InternalError(
-        absl::StrCat("serve's first line is not \"", kListeningPrefix,
-                     "ADDRESS\": \"", *line, "\""));
-  }
   absl::StatusOr<net::Address> address =
-      failure.ok() ? net::Address::Parse(
-                         absl::string_view(*line).substr(kListeningPrefix.size()))
-                   : absl::StatusOr<net::Address>(failure);
+      line.ok() ? ParseListeningLine(*line)
+                : absl::StatusOr<net::Address>(line.status());
   if (!address.ok()) {
     // A child that exited says so (its end of the pipe closes just before
     // it can be reaped, hence the second); one still running is killed.
@@ -232,14 +233,22 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServeProcess(
     std::string exited =
         status.ok() ? absl::StrCat("; serve ", DescribeExit(*status)) : "";
     if (!status.ok()) KillAndReap(pid);
-    return absl::Status(
-        address.status().code(),
-        absl::StrCat("starting ", serve_binary, ": ",
-                     address.status().message(), exited));
+    return absl::Status(address.status().code(),
+                        absl::StrCat("starting ", serve_binary, ": ",
+                                     address.status().message(), exited));
   }
-  return std::make_unique<ServeProcess>(*std::move(address), pid,
-                                        std::move(read_end),
-                                        options.stop_timeout);
+  return std::make_unique<ServeProcess>(
+      *std::move(address), pid, std::move(read_end), options.stop_timeout);
+}
+
+absl::StatusOr<std::unique_ptr<RunningServer>> StartServerBesideBusyThreads(
+    ServerKind kind, const net::Address& listen) {
+  if (kind != ServerKind::kForking) {
+    return StartServer(kind, listen, ServerOptions());
+  }
+  absl::StatusOr<std::string> serve = ServeBinaryInRunfiles();
+  if (!serve.ok()) return serve.status();
+  return StartServeProcess(*serve, kind, listen);
 }
 
 absl::StatusOr<std::string> ServeBinaryInRunfiles() {
@@ -251,7 +260,8 @@ absl::StatusOr<std::string> ServeBinaryInRunfiles() {
   }
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) roots.push_back(absl::StrCat(absl::string_view(self, n), ".runfiles"));
+  if (n > 0)
+    roots.push_back(absl::StrCat(absl::string_view(self, n), ".runfiles"));
   for (const std::string& root : roots) {
     std::string path = absl::StrCat(root, "/asyncwork/server/serve");
     if (::access(path.c_str(), X_OK) == 0) return path;

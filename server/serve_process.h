@@ -51,6 +51,14 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServeProcess(
     const std::string& serve_binary, ServerKind kind,
     const net::Address& listen, const ServeProcessOptions& options = {});
 
+// StartServerBesideBusyThreads starts a server of `kind` on `listen` with
+// default options, for a caller whose own threads stay busy beside it: in
+// this process (StartServer), except the forking kind, which runs in the
+// //server:serve of this binary's runfiles (so its target carries
+// //server:serve in data).
+absl::StatusOr<std::unique_ptr<RunningServer>> StartServerBesideBusyThreads(
+    ServerKind kind, const net::Address& listen);
+
 // ServeBinaryInRunfiles is where a test or `bazel run` target with
 // //server:serve in its data finds it: in the runfiles tree named by
 // $TEST_SRCDIR (a test) or $RUNFILES_DIR, else in this binary's own

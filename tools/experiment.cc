@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
-#include <string>
 #include <thread>
 #include <utility>
 
@@ -202,16 +201,6 @@ CellRunner LiveCellRunner(const SweepGrid& grid, server::ServerKind kind,
   };
 }
 
-absl::StatusOr<std::unique_ptr<server::RunningServer>> ServerSet::StartOne(
-    server::ServerKind kind, const net::Address& listen) {
-  if (kind != server::ServerKind::kForking) {
-    return server::StartServer(kind, listen, server::ServerOptions());
-  }
-  absl::StatusOr<std::string> serve = server::ServeBinaryInRunfiles();
-  if (!serve.ok()) return serve.status();
-  return server::StartServeProcess(*serve, kind, listen);
-}
-
 ServerSet::~ServerSet() {
   // A server's error has been reported by StopAll if anyone asked.
   StopAll().IgnoreError();
@@ -223,7 +212,7 @@ absl::StatusOr<net::Address> ServerSet::AddressOf(server::ServerKind kind) {
     absl::StatusOr<net::Address> listen = net::Address::Parse("127.0.0.1:0");
     if (!listen.ok()) return listen.status();
     absl::StatusOr<std::unique_ptr<server::RunningServer>> started =
-        StartOne(kind, *listen);
+        server::StartServerBesideBusyThreads(kind, *listen);
     if (!started.ok()) return started.status();
     it = servers_.emplace(kind, std::move(*started)).first;
   }

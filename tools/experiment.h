@@ -121,7 +121,7 @@ class ServerSet {
   ~ServerSet();
 
   // AddressOf returns the address of the server of `kind`, starting it if
-  // need be; the error is StartServer's or StartServeProcess's.
+  // need be; the error is StartServerBesideBusyThreads's.
   absl::StatusOr<net::Address> AddressOf(server::ServerKind kind);
 
   // Stop stops the server of `kind`, if one is running, and returns the
@@ -133,9 +133,6 @@ class ServerSet {
   absl::Status StopAll();
 
  private:
-  static absl::StatusOr<std::unique_ptr<server::RunningServer>> StartOne(
-      server::ServerKind kind, const net::Address& listen);
-
   std::map<server::ServerKind, std::unique_ptr<server::RunningServer>> servers_;
 };
 

@@ -32,13 +32,8 @@ RunConfig SmallRun(const net::Address& server) {
 
 absl::StatusOr<std::unique_ptr<server::RunningServer>> StartLoopbackServer(
     server::ServerKind kind) {
-  net::Address loopback = *net::Address::Parse("127.0.0.1:0");
-  if (kind == server::ServerKind::kForking) {
-    absl::StatusOr<std::string> serve = server::ServeBinaryInRunfiles();
-    if (!serve.ok()) return serve.status();
-    return server::StartServeProcess(*serve, kind, loopback);
-  }
-  return server::StartServer(kind, loopback, server::ServerOptions());
+  return server::StartServerBesideBusyThreads(
+      kind, *net::Address::Parse("127.0.0.1:0"));
 }
 
 void FitToServer(server::ServerKind server_kind, StrategyKind kind,
