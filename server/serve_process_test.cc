@@ -2,7 +2,12 @@
 // reaps it, and a start that fails says why.
 #include "server/serve_process.h"
 
+#include <signal.h>
+#include <sys/types.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -88,6 +93,13 @@ TEST(ServeProcessTest, AServeThatNeverListensTimesOutAndIsKilled) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(server.status())) << server.status();
   // Killed, not waited for: well inside the stand-in's minute.
   EXPECT_LT(absl::Now() - start, testing::kGenerous);
+  // And reaped: its pid names no process any more.
+  std::ifstream pid_file(
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/silent_serve.pid"));
+  pid_t pid = 0;
+  ASSERT_TRUE(pid_file >> pid);
+  EXPECT_EQ(::kill(pid, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
 }
 
 }  // namespace
